@@ -1,0 +1,4 @@
+export * from './decider';
+export * from './decider-specification';
+export * from './domain-error';
+export * from './event';
