@@ -52,7 +52,7 @@ export class StreamOrganizationMismatchError extends Error {
 
 interface EventRow {
   global_position: string;
-  transaction_id: string;
+  commit_position: string;
   event_id: string;
   stream_id: string;
   stream_revision: string;
@@ -66,7 +66,7 @@ interface EventRow {
   occurred_at: Date;
 }
 
-const eventColumns = `global_position, transaction_id::text as transaction_id, event_id, stream_id, stream_revision,
+const eventColumns = `global_position, transaction_id::text as commit_position, event_id, stream_id, stream_revision,
   org_id, event_type, schema_version, data, actor, causation_id, correlation_id, occurred_at`;
 
 const toRecordedEvent = (row: EventRow): RecordedEvent => ({
@@ -76,7 +76,7 @@ const toRecordedEvent = (row: EventRow): RecordedEvent => ({
   orgId: row.org_id,
   stream: row.stream_id,
   streamRevision: Number(row.stream_revision),
-  position: { commit: BigInt(row.transaction_id), prepare: BigInt(row.global_position) },
+  position: { commit: BigInt(row.commit_position), prepare: BigInt(row.global_position) },
   occurredAt: row.occurred_at,
   actor: row.actor,
   causationId: row.causation_id,
@@ -150,8 +150,9 @@ export class PostgresEventStore implements EventStore {
   }
 
   /**
-   * Appends inside a transaction the caller holds (e.g. with a uniqueness reservation written in the
-   * same transaction). The caller commits; call `notifyAppended()` after the commit.
+   * Appends inside a transaction the caller holds, so other rows (a uniqueness reservation, say) can
+   * be written atomically with the events. The append must be the transaction's first write (see
+   * `bumpStreamSql`); further writes may follow it. The caller commits, then calls `notifyAppended()`.
    */
   async appendInTransaction<E extends Event>(
     client: PoolClient,
@@ -160,6 +161,14 @@ export class PostgresEventStore implements EventStore {
     options: AppendOptions,
   ): Promise<AppendResult> {
     this.assertOpen();
+    const { rows } = await client.query<{ assigned: boolean }>(
+      'select pg_current_xact_id_if_assigned() is not null as assigned',
+    );
+    if (rows[0]?.assigned) {
+      throw new Error(
+        'appendInTransaction must be the first write of its transaction; write other rows after it',
+      );
+    }
     return this.appendWith(client, stream, events, options);
   }
 
@@ -187,47 +196,54 @@ export class PostgresEventStore implements EventStore {
       metadata.causationId ?? null,
       metadata.correlationId,
       metadata.occurredAt ?? new Date(),
+      `${this.schema}:${stream}`,
     ];
     if (typeof expectedRevision === 'number') parameters.push(expectedRevision);
     const { rows } = await db.query<{
       global_position: string;
-      transaction_id: string;
+      commit_position: string;
       stream_revision: string;
     }>(
-      `with bumped as (${this.bumpStreamSql(expectedRevision)})
+      `with stream_lock as materialized (select pg_advisory_xact_lock(hashtextextended($12, 0)) as locked),
+            bumped as (${this.bumpStreamSql(expectedRevision)})
        insert into ${this.s}.events (event_id, stream_id, stream_revision, org_id, event_type, schema_version, data,
                                      actor, causation_id, correlation_id, occurred_at)
        select e.id, $1, bumped.revision - $3 + e.ord, $2, e.type, e.version, e.data::jsonb, $8::jsonb, $9, $10, $11
        from bumped, unnest($4::uuid[], $5::text[], $6::int[], $7::text[]) with ordinality as e(id, type, version, data, ord)
        order by e.ord
-       returning global_position, transaction_id::text as transaction_id, stream_revision`,
+       returning global_position, transaction_id::text as commit_position, stream_revision`,
       parameters,
     );
     if (rows.length === 0) throw await this.appendRefusal(db, stream, expectedRevision, metadata.orgId);
     const last = rows.reduce((a, b) => (BigInt(a.global_position) > BigInt(b.global_position) ? a : b));
     return {
       nextExpectedRevision: Number(last.stream_revision),
-      position: { commit: BigInt(last.transaction_id), prepare: BigInt(last.global_position) },
+      position: { commit: BigInt(last.commit_position), prepare: BigInt(last.global_position) },
     };
   }
 
-  /** The statement that moves the stream's revision forward, or matches no row when it may not. */
+  /**
+   * The statement that moves the stream's revision forward, or matches no row when it may not.
+   * It reads from `stream_lock` so the stream's lock is held before the transaction's first write:
+   * the transaction id — the first half of the $all order — is then assigned in the stream's
+   * append order, and a stream's events can never appear out of revision order in $all.
+   */
   private bumpStreamSql(expected: ExpectedRevision): string {
     const streams = `${this.s}.streams`;
     switch (expected) {
       case 'no_stream':
-        return `insert into ${streams} (stream_id, org_id, revision) values ($1, $2, $3 - 1)
+        return `insert into ${streams} (stream_id, org_id, revision) select $1, $2, $3 - 1 from stream_lock
                 on conflict (stream_id) do nothing returning revision`;
       case 'any':
-        return `insert into ${streams} (stream_id, org_id, revision) values ($1, $2, $3 - 1)
+        return `insert into ${streams} (stream_id, org_id, revision) select $1, $2, $3 - 1 from stream_lock
                 on conflict (stream_id) do update set revision = ${streams}.revision + $3
                 where ${streams}.org_id = $2 returning revision`;
       case 'stream_exists':
-        return `update ${streams} set revision = revision + $3
+        return `update ${streams} set revision = revision + $3 from stream_lock
                 where stream_id = $1 and org_id = $2 returning revision`;
       default:
-        return `update ${streams} set revision = revision + $3
-                where stream_id = $1 and org_id = $2 and revision = $12::bigint returning revision`;
+        return `update ${streams} set revision = revision + $3 from stream_lock
+                where stream_id = $1 and org_id = $2 and revision = $13::bigint returning revision`;
     }
   }
 
@@ -288,13 +304,13 @@ export class PostgresEventStore implements EventStore {
 
   async headPosition(): Promise<GlobalPosition | null> {
     this.assertOpen();
-    const { rows } = await this.pool.query<{ transaction_id: string; global_position: string }>(
-      `select transaction_id::text as transaction_id, global_position from ${this.s}.events
+    const { rows } = await this.pool.query<{ commit_position: string; global_position: string }>(
+      `select transaction_id::text as commit_position, global_position from ${this.s}.events
        where transaction_id < pg_snapshot_xmin(pg_current_snapshot())
        order by transaction_id desc, global_position desc limit 1`,
     );
     const head = rows[0];
-    return head ? { commit: BigInt(head.transaction_id), prepare: BigInt(head.global_position) } : null;
+    return head ? { commit: BigInt(head.commit_position), prepare: BigInt(head.global_position) } : null;
   }
 
   async subscribe(options: SubscribeOptions): Promise<Subscription> {
