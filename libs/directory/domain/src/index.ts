@@ -1,0 +1,2 @@
+export * from './organization/organization.commands';
+export * from './organization/organization.decide';
