@@ -267,20 +267,21 @@ export class PostgresEventStore implements EventStore {
     { fromRevision = 0, maxCount = 1_000_000 }: ReadStreamOptions = {},
   ): Promise<ReadStreamResult<E>> {
     this.assertOpen();
-    const [{ rows }, revision] = await Promise.all([
-      this.pool.query<EventRow>(
-        `select ${eventColumns} from ${this.s}.events
-         where stream_id = $1 and stream_revision >= $2 order by stream_revision limit $3`,
-        [stream, fromRevision, maxCount],
-      ),
-      this.pool.query<{ revision: string }>(`select revision from ${this.s}.streams where stream_id = $1`, [
-        stream,
-      ]),
-    ]);
-    const current = revision.rows[0];
+    // One statement, so the events and the stream's revision come from the same snapshot.
+    const { rows } = await this.pool.query<EventRow & { current_revision: string }>(
+      `select s.revision as current_revision, e.*
+       from (select revision from ${this.s}.streams where stream_id = $1) s
+       left join lateral (
+         select ${eventColumns} from ${this.s}.events
+         where stream_id = $1 and stream_revision >= $2 and stream_revision <= s.revision
+         order by stream_revision limit $3
+       ) e on true`,
+      [stream, fromRevision, maxCount],
+    );
+    const first = rows[0];
     return {
-      events: rows.map(toRecordedEvent) as RecordedEvent<E>[],
-      currentRevision: current ? Number(current.revision) : null,
+      events: rows.filter((row) => row.event_id !== null).map(toRecordedEvent) as RecordedEvent<E>[],
+      currentRevision: first ? Number(first.current_revision) : null,
     };
   }
 
