@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { defineIntegrationEvent } from './integration-events';
 
 const orgId = z.string().regex(/^org_[0-9a-z]{26}$/);
-const keyId = z.string().regex(/^[0-9a-z]{26}$/);
+const keyId = z.string().regex(/^[0-9a-f]{20}$/);
 
 export const OrganizationCreatedV1 = defineIntegrationEvent(
   'directory.organization.created',

@@ -7,8 +7,8 @@ const given = deciderSpecification(organizationDecider);
 const orgId = 'org_01k00000000000000000000000';
 const t0 = new Date('2026-11-01T09:00:00.000Z');
 const t1 = new Date('2026-11-02T09:00:00.000Z');
-const keyA = '01k0000000000000000000000a';
-const keyB = '01k0000000000000000000000b';
+const keyA = '0123456789abcdef000a';
+const keyB = '0123456789abcdef000b';
 const hash = 'a'.repeat(64);
 
 const created = (name = 'Acme'): OrganizationEvent => ({

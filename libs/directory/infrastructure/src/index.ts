@@ -1,0 +1,3 @@
+export * from './directory.module';
+export * from './organizations/directory.migrations';
+export * from './organizations/organization.entity';

@@ -1,0 +1,54 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { PLATFORM_CLOCK, type Clock } from '../persistence/platform-data-source';
+import { apiKeySecretMatches, parseApiKey } from './api-key';
+import { ApiKeyRepository, type ApiKeyRecord } from './api-key.repository';
+import { type ApiKeyPrincipal } from './principal';
+
+export type ApiKeyVerification =
+  | { readonly ok: true; readonly principal: ApiKeyPrincipal }
+  /** `invalid`: malformed, unknown, or a wrong secret (indistinguishable on purpose). */
+  | { readonly ok: false; readonly reason: 'invalid' | 'revoked' };
+
+/**
+ * Decides whether a presented key is good, given the stored record of its key id. A revoked key is
+ * reported as such only when its secret matches, so the answer tells nothing to someone without it.
+ */
+export const checkApiKey = (token: string, record: ApiKeyRecord | null, now: Date): ApiKeyVerification => {
+  const parsed = parseApiKey(token);
+  if (
+    !parsed ||
+    !record ||
+    record.keyId !== parsed.keyId ||
+    !apiKeySecretMatches(parsed.secret, record.secretHash)
+  ) {
+    return { ok: false, reason: 'invalid' };
+  }
+  if (record.revokedAt !== null && record.revokedAt.getTime() <= now.getTime())
+    return { ok: false, reason: 'revoked' };
+  return {
+    ok: true,
+    principal: { type: 'api_key', keyId: record.keyId, orgId: record.orgId, name: record.name },
+  };
+};
+
+/** The port the auth guard verifies organization API keys through. */
+export abstract class ApiKeyVerifier {
+  abstract verify(token: string): Promise<ApiKeyVerification>;
+}
+
+/** Verifies keys against the `api_keys` read model. */
+@Injectable()
+export class StoredApiKeyVerifier extends ApiKeyVerifier {
+  constructor(
+    private readonly keys: ApiKeyRepository,
+    @Inject(PLATFORM_CLOCK) private readonly clock: Clock,
+  ) {
+    super();
+  }
+
+  async verify(token: string): Promise<ApiKeyVerification> {
+    const parsed = parseApiKey(token);
+    if (!parsed) return { ok: false, reason: 'invalid' };
+    return checkApiKey(token, await this.keys.find(parsed.keyId), this.clock());
+  }
+}

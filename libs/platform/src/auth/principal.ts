@@ -1,0 +1,52 @@
+import { type Actor } from '@mandate/kernel';
+import { ApiProblem } from '../errors/problem';
+
+/** The bootstrap admin key: administers every organization. */
+export interface AdminPrincipal {
+  readonly type: 'admin';
+}
+
+/** An organization-scoped API key: may act only inside its own organization. */
+export interface ApiKeyPrincipal {
+  readonly type: 'api_key';
+  readonly keyId: string;
+  readonly orgId: string;
+  readonly name: string;
+}
+
+/** Who called the management API. */
+export type Principal = AdminPrincipal | ApiKeyPrincipal;
+
+export const ADMIN_PRINCIPAL: AdminPrincipal = Object.freeze({ type: 'admin' });
+
+/** A stable identifier of the caller (`admin`, `api_key:<keyId>`), used to scope idempotency keys and in logs. */
+export const principalId = (principal: Principal): string =>
+  principal.type === 'admin' ? 'admin' : `api_key:${principal.keyId}`;
+
+/** The actor stamped on events a principal causes. */
+export const principalActor = (principal: Principal): Actor =>
+  principal.type === 'admin'
+    ? { type: 'system', id: 'admin_key' }
+    : { type: 'service', id: principalId(principal) };
+
+export const canAccessOrg = (principal: Principal, orgId: string): boolean =>
+  principal.type === 'admin' || principal.orgId === orgId;
+
+/**
+ * Refuses an organization key that reaches into another organization, with 403
+ * PLATFORM_ORG_FORBIDDEN. Call it before loading anything: the answer then depends only on the
+ * key and the requested id, never on whether that organization exists, so it reveals nothing a
+ * 404 would hide.
+ */
+export const assertOrgAccess = (principal: Principal, orgId: string): void => {
+  if (!canAccessOrg(principal, orgId)) {
+    throw new ApiProblem('PLATFORM_ORG_FORBIDDEN', 'This API key cannot access that organization.');
+  }
+};
+
+/** Refuses anything but the admin key, with 403 PLATFORM_ADMIN_REQUIRED. */
+export const assertAdmin = (principal: Principal): void => {
+  if (principal.type !== 'admin') {
+    throw new ApiProblem('PLATFORM_ADMIN_REQUIRED', 'This operation needs the admin key.');
+  }
+};

@@ -1,0 +1,56 @@
+import { type DynamicModule, type Type } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { type NestExpressApplication } from '@nestjs/platform-express';
+import { uuidv7 } from '@mandate/eventstore';
+import { type HttpEnv } from '../config/platform-env';
+import { JsonLogger } from '../logging/json-logger';
+import { requestContextMiddleware } from '../request-context/http-request-context';
+import { type OpenApiOptions, setupOpenApi } from './openapi';
+
+export interface HttpAppOptions extends OpenApiOptions {
+  /** Largest request body accepted (413 beyond), default `1mb`. */
+  readonly bodyLimit?: string;
+  /** The app's logger; a JsonLogger at LOG_LEVEL by default. */
+  readonly logger?: JsonLogger;
+}
+
+export interface HttpApp {
+  readonly app: NestExpressApplication;
+  readonly url: string;
+  readonly logger: JsonLogger;
+}
+
+/**
+ * Builds an app around its root module (which imports `PlatformModule`): JSON logs, request ids first,
+ * JSON and form bodies up to `bodyLimit` (JSON also as `application/*+json`, e.g. SCIM), OpenAPI at
+ * `/api/docs`, shutdown hooks for SIGTERM/SIGINT. Not listening yet.
+ */
+export const createHttpApp = async (
+  module: Type | DynamicModule,
+  config: Pick<HttpEnv, 'LOG_LEVEL'>,
+  options: HttpAppOptions = {},
+): Promise<{ app: NestExpressApplication; logger: JsonLogger }> => {
+  const logger = options.logger ?? new JsonLogger(config.LOG_LEVEL);
+  const app = await NestFactory.create<NestExpressApplication>(module, { logger, bodyParser: false });
+  const limit = options.bodyLimit ?? '1mb';
+  app.disable('x-powered-by');
+  app.use(requestContextMiddleware(logger, () => uuidv7()));
+  app.useBodyParser('json', { limit, type: ['application/json', 'application/*+json'] });
+  app.useBodyParser('urlencoded', { limit, extended: false });
+  app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
+  setupOpenApi(app, options);
+  return { app, logger };
+};
+
+/** `createHttpApp`, then listen on HOST:PORT; what every app's `main.ts` calls. */
+export const bootstrapHttpApp = async (
+  module: Type | DynamicModule,
+  config: HttpEnv,
+  options: HttpAppOptions = {},
+): Promise<HttpApp> => {
+  const { app, logger } = await createHttpApp(module, config, options);
+  await app.listen(config.PORT, config.HOST);
+  const url = (await app.getUrl()).replace('[::1]', 'localhost');
+  logger.write('info', 'listening', { context: 'bootstrap', url });
+  return { app, url, logger };
+};

@@ -1,0 +1,2 @@
+export * from './organization-replica';
+export * from './tenancy.module';
