@@ -12,7 +12,7 @@ import { ApiProblem } from '../errors/problem';
 import { PLATFORM_OPTIONS, type PlatformModuleOptions } from '../http/platform.options';
 import { requestContextOf } from '../request-context/http-request-context';
 import { setContextPrincipal } from '../request-context/request-context';
-import { API_KEY_PREFIX, adminKeyMatches } from './api-key';
+import { API_KEY_PREFIX, adminKeyMatches, apiKeySecretMatches } from './api-key';
 import { ApiKeyVerifier } from './api-key.verifier';
 import { ADMIN_PRINCIPAL, assertAdmin, assertOrgAccess, type Principal } from './principal';
 
@@ -98,8 +98,9 @@ export class ApiAuthGuard implements CanActivate {
         ? rejected('PLATFORM_API_KEY_REVOKED', 'This API key has been revoked.')
         : rejected('PLATFORM_CREDENTIALS_INVALID', 'The API key is not valid.');
     }
-    const { adminKey } = this.options;
+    const { adminKey, adminKeySha256 } = this.options;
     if (adminKey !== undefined && adminKeyMatches(token, adminKey)) return ADMIN_PRINCIPAL;
+    if (adminKeySha256 !== undefined && apiKeySecretMatches(token, adminKeySha256)) return ADMIN_PRINCIPAL;
     throw rejected('PLATFORM_CREDENTIALS_INVALID', 'The API key is not valid.');
   }
 }

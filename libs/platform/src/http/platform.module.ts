@@ -55,7 +55,7 @@ export class PlatformModule implements OnModuleInit {
 
   onModuleInit(): void {
     this.readiness.register(this.database);
-    if (this.options.adminKey === undefined) {
+    if (this.options.adminKey === undefined && this.options.adminKeySha256 === undefined) {
       this.logger.warn('MANDATE_ADMIN_KEY is not set: only organization API keys are accepted on /api');
     }
   }

@@ -5,6 +5,11 @@ export interface PlatformModuleOptions {
   /** The bootstrap admin key (MANDATE_ADMIN_KEY); without it only organization API keys are accepted. */
   readonly adminKey?: string | undefined;
   /**
+   * The SHA-256 (hex) of the admin key, for a key kept hashed at rest (standalone mode stores a
+   * generated key this way); accepted alongside `adminKey`.
+   */
+  readonly adminKeySha256?: string | undefined;
+  /**
    * Where the DataSource of the service's schema is bound: by default the `DataSource` class, which is
    * what `TypeOrmModule.forRoot` registers for its default connection.
    */

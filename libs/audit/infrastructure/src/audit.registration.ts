@@ -1,0 +1,7 @@
+import { type ContextRegistration } from '@mandate/runtime';
+import { AuditModule } from './audit.module';
+
+export const auditContext: ContextRegistration = {
+  context: 'audit',
+  module: (eventStore) => AuditModule.forRoot({ eventStore }),
+};

@@ -1,0 +1,2 @@
+export * from './authn.module';
+export * from './authn.registration';

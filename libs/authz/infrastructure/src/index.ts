@@ -1,0 +1,2 @@
+export * from './authz.module';
+export * from './authz.registration';

@@ -1,0 +1,11 @@
+import { type ContextRegistration } from '@mandate/runtime';
+import { DirectoryModule } from './directory.module';
+import { directoryMigrations } from './organizations/directory.migrations';
+import { OrganizationEntity } from './organizations/organization.entity';
+
+export const directoryContext: ContextRegistration = {
+  context: 'directory',
+  module: (eventStore) => DirectoryModule.forRoot({ eventStore }),
+  entities: [OrganizationEntity],
+  migrations: directoryMigrations,
+};
