@@ -7,6 +7,8 @@ export interface AdminKeySetting {
   readonly adminKeySha256?: string;
   /** What to tell the operator about the key. */
   readonly notice: string;
+  /** The key, when this start generated it (so it can be shown once). */
+  readonly generated?: string;
 }
 
 const ADMIN_KEY_FILE = 'admin-key.sha256';
@@ -31,5 +33,9 @@ export const resolveStandaloneAdminKey = async (
   const adminKey = generateAdminKey();
   await mkdir(dataDir, { recursive: true });
   await writeFile(file, `${hashApiKeySecret(adminKey)}\n`, { mode: 0o600 });
-  return { adminKeySha256: hashApiKeySecret(adminKey), notice: `${adminKey}   (shown once: store it now)` };
+  return {
+    adminKeySha256: hashApiKeySecret(adminKey),
+    notice: `${adminKey}   (shown once: store it now)`,
+    generated: adminKey,
+  };
 };

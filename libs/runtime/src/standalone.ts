@@ -39,7 +39,8 @@ export const runStandalone = async (registrations: readonly ContextRegistration[
     rootModule({
       service: SERVICE,
       databaseUrl: database.connectionString,
-      ...admin,
+      adminKey: admin.adminKey,
+      adminKeySha256: admin.adminKeySha256,
       contexts: registrations.map((registration) => ({
         registration,
         eventStore: stores.get(registration.context)!,
@@ -74,5 +75,5 @@ export const runStandalone = async (registrations: readonly ContextRegistration[
       '',
     ].join('\n'),
   );
-  return { app, url };
+  return { app, url, generatedAdminKey: admin.generated };
 };
