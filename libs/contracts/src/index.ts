@@ -1,0 +1,6 @@
+export * from './cloud-events';
+export { ContractViolation, type ContractViolationCode, type WireResult } from './contract-violation';
+export * from './integration-events';
+export * from './organization-events';
+export * from './topics';
+export * from './wire-envelope';
