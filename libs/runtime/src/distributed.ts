@@ -1,5 +1,6 @@
 import { type Context } from '@mandate/contracts';
-import { PostgresEventStore } from '@mandate/eventstore';
+import { type EventStore, PostgresEventStore } from '@mandate/eventstore';
+import { KurrentDbEventStore } from '@mandate/eventstore/kurrentdb';
 import {
   adminKeySchema,
   bootstrapHttpApp,
@@ -21,6 +22,11 @@ export const distributedEnv = (defaultPort: number) =>
     KAFKA_BROKERS: kafkaBrokersSchema,
     KAFKA_TOPIC_PREFIX: z.string().trim().default(''),
     KAFKA_PARTITIONS: z.coerce.number().int().min(1).max(1000).default(3),
+    /** Keeps the service's events in KurrentDB instead of PostgreSQL (`kurrentdb://host:2113?tls=false`). */
+    EVENTSTORE_URL: z
+      .string()
+      .regex(/^(kurrentdb|kdb|esdb|eventstore)(\+discover)?:\/\//, 'must be a kurrentdb:// connection string')
+      .optional(),
   });
 
 export const DEFAULT_PORTS: Record<Context, number> = {
@@ -40,10 +46,9 @@ export const runDistributedService = async (registration: ContextRegistration, e
   const setup = new Pool({ connectionString: config.DATABASE_URL, max: 1 });
   await setup.query(`create schema if not exists ${context}`).finally(() => setup.end());
 
-  const eventStore = await PostgresEventStore.create({
-    connectionString: config.DATABASE_URL,
-    schema: `${context}_events`,
-  });
+  const eventStore: EventStore = config.EVENTSTORE_URL
+    ? KurrentDbEventStore.create({ connectionString: config.EVENTSTORE_URL })
+    : await PostgresEventStore.create({ connectionString: config.DATABASE_URL, schema: `${context}_events` });
   const kafka = {
     brokers: config.KAFKA_BROKERS,
     clientId: `mandate-${context}`,
