@@ -53,7 +53,7 @@ describeWithServices(
         process.execPath,
         [
           '-r',
-          join(testing, 'register-typescript.cjs'),
+          join(__dirname, '../../../../tools/register-typescript.cjs'),
           join(testing, 'relay-process.ts'),
           JSON.stringify(settings),
         ],

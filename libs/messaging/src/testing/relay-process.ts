@@ -5,7 +5,7 @@ import { EventRelay } from '../relay/event-relay';
 
 /**
  * A relay in a process of its own, for tests that kill it: run with
- * `node -r ./register-typescript.cjs relay-process.ts '<json settings>'`. It prints `ready` once it
+ * `node -r tools/register-typescript.cjs relay-process.ts '<json settings>'`. It prints `ready` once it
  * relays, and stops cleanly on SIGTERM.
  */
 interface RelayProcessSettings {

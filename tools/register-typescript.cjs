@@ -6,7 +6,7 @@ const { readFileSync } = require('node:fs');
 const Module = require('node:module');
 const { join, resolve } = require('node:path');
 
-const root = resolve(__dirname, '../../../..');
+const root = resolve(__dirname, '..');
 const { compilerOptions } = JSON.parse(readFileSync(join(root, 'tsconfig.base.json'), 'utf8'));
 const aliases = new Map(
   Object.entries(compilerOptions.paths).map(([alias, [target]]) => [alias, join(root, target)]),
