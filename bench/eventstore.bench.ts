@@ -3,7 +3,8 @@
  * 1,000,000 events, on embedded PGlite and (when DATABASE_URL is set) a PostgreSQL server.
  * Every loop is bounded in count and time. Prints a table and writes bench/results/eventstore.json.
  *
- * BENCH_REBUILD_EVENTS (default 1000000) and BENCH_SECONDS (per append case, default 8) scale it.
+ * BENCH_REBUILD_EVENTS (default 1000000) and BENCH_SECONDS (per append case, default 8) scale it;
+ * BENCH_BACKENDS (default `pglite,postgres`) picks the backends.
  */
 import { EmbeddedPostgres, PostgresEventStore } from '@mandate/eventstore';
 import { type GlobalPosition, type RecordedEvent } from '@mandate/kernel';
@@ -14,6 +15,7 @@ import { Pool } from 'pg';
 
 const REBUILD_EVENTS = Number(process.env['BENCH_REBUILD_EVENTS'] ?? 1_000_000);
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 8);
+const BACKENDS = (process.env['BENCH_BACKENDS'] ?? 'pglite,postgres').split(',');
 const metadata = {
   orgId: 'org_bench',
   actor: { type: 'system' as const, id: 'bench' },
@@ -31,6 +33,9 @@ interface Row {
   events: number;
   seconds: number;
   eventsPerSecond: number;
+  /** Latency of one append call, for the append cases. */
+  p50Ms?: number;
+  p99Ms?: number;
   notes?: string;
 }
 
@@ -45,31 +50,42 @@ const bounded = async (
   const deadline = now() + SECONDS;
   let steps = 0;
   let events = 0;
+  const latencies: number[] = [];
   const started = now();
   await Promise.all(
     Array.from({ length: workers }, async (_, worker) => {
       for (let i = 0; steps < maxSteps && now() < deadline; i++) {
         steps++;
+        const t = now();
         const appended = await step(worker, i);
+        latencies.push(now() - t);
         events += appended; // not `events += await …`, which reads `events` before the await
       }
     }),
   );
-  return { events, seconds: now() - started };
+  latencies.sort((a, b) => a - b);
+  const percentileMs = (p: number) =>
+    Math.round(latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))]! * 10_000) / 10;
+  return { events, seconds: now() - started, p50Ms: percentileMs(0.5), p99Ms: percentileMs(0.99) };
 };
 
-const appendCases = async (backend: string, store: PostgresEventStore, rows: Row[]) => {
-  const record = (name: string, result: { events: number; seconds: number }, notes?: string) => {
-    const row: Row = {
-      backend,
-      case: name,
-      ...result,
-      eventsPerSecond: Math.round(result.events / result.seconds),
-    };
+const appendCases = async (
+  backend: string,
+  store: PostgresEventStore,
+  ungrouped: PostgresEventStore,
+  rows: Row[],
+) => {
+  const record = (
+    name: string,
+    { events, seconds, p50Ms, p99Ms }: Awaited<ReturnType<typeof bounded>>,
+    notes?: string,
+  ) => {
+    const eventsPerSecond = Math.round(events / seconds);
+    const row: Row = { backend, case: name, events, seconds, eventsPerSecond, p50Ms, p99Ms };
     if (notes) row.notes = notes;
     rows.push(row);
     console.log(
-      `${backend.padEnd(10)} ${name.padEnd(44)} ${String(row.eventsPerSecond).padStart(9)} events/s`,
+      `${backend.padEnd(10)} ${name.padEnd(58)} ${String(eventsPerSecond).padStart(9)} events/s  (per append: p50 ${p50Ms} ms, p99 ${p99Ms} ms)`,
     );
   };
   const batch = (size: number, offset: number) =>
@@ -97,21 +113,34 @@ const appendCases = async (backend: string, store: PostgresEventStore, rows: Row
       return 100;
     }),
   );
-  const revisions = new Map<string, number>();
-  const appendToOwnStreams = (workers: number, size: number) => async (worker: number, i: number) => {
-    const stream = `bench-many-${(i * workers + worker) % 1000}`;
-    const expected = revisions.get(stream);
-    const result = await store.append(stream, batch(size, i), {
-      expectedRevision: expected ?? 'no_stream',
-      metadata,
-    });
-    revisions.set(stream, result.nextExpectedRevision);
-    return size;
+  /** Each worker cycles through ~1,000/workers streams of its own (new ones per case), checking revisions. */
+  let cases = 0;
+  const appendToOwnStreams = (workers: number, size: number, target = store) => {
+    const tag = cases++;
+    const revisions = new Map<string, number>();
+    return async (worker: number, i: number) => {
+      const stream = `bench-many-${tag}-${worker}-${i % Math.floor(1000 / workers)}`;
+      const result = await target.append(stream, batch(size, i), {
+        expectedRevision: revisions.get(stream) ?? 'no_stream',
+        metadata,
+      });
+      revisions.set(stream, result.nextExpectedRevision);
+      return size;
+    };
   };
   record(
     'append 1,000 streams, batch 1, 32 concurrent',
-    await bounded(32, 100_000, appendToOwnStreams(32, 1)),
+    await bounded(32, 200_000, appendToOwnStreams(32, 1)),
     'each worker owns its streams; expected revision checked',
+  );
+  record(
+    'append 1,000 streams, batch 1, 32 concurrent, no group commit',
+    await bounded(32, 100_000, appendToOwnStreams(32, 1, ungrouped)),
+    'groupCommit: false, one transaction per append',
+  );
+  record(
+    'append 1,000 streams, batch 1, 64 concurrent',
+    await bounded(64, 200_000, appendToOwnStreams(64, 1)),
   );
   record(
     'append 1,000 streams, batch 100, 8 concurrent',
@@ -223,9 +252,15 @@ const runBackend = async (
 ) => {
   const schema = `bench_${Date.now()}`;
   const store = await PostgresEventStore.create({ connectionString, schema, poolSize: 40 });
+  const ungrouped = await PostgresEventStore.create({
+    connectionString,
+    schema,
+    poolSize: 40,
+    groupCommit: false,
+  });
   const pool = new Pool({ connectionString, max: 2 });
   try {
-    await appendCases(backend, store, rows);
+    await appendCases(backend, store, ungrouped, rows);
     const fillSeconds = await fill(store, REBUILD_EVENTS);
     console.log(`${backend.padEnd(10)} (filled to ${REBUILD_EVENTS} events in ${fillSeconds.toFixed(1)} s)`);
     const read = await catchUpRead(store, 5_000);
@@ -236,7 +271,7 @@ const runBackend = async (
       eventsPerSecond: Math.round(read.events / read.seconds),
     });
     console.log(
-      `${backend.padEnd(10)} ${'catch-up read of $all'.padEnd(44)} ${String(Math.round(read.events / read.seconds)).padStart(9)} events/s`,
+      `${backend.padEnd(10)} ${'catch-up read of $all'.padEnd(58)} ${String(Math.round(read.events / read.seconds)).padStart(9)} events/s`,
     );
     const rebuilt = await rebuild(store, pool, 10_000);
     if (rebuilt.rowsInReadModel !== rebuilt.events) throw new Error('The rebuilt read model lost events');
@@ -250,32 +285,38 @@ const runBackend = async (
     });
     details[backend] = { fillSeconds, rebuild: rebuilt };
     console.log(
-      `${backend.padEnd(10)} ${`read-model rebuild (${rebuilt.events})`.padEnd(44)} ${String(Math.round(rebuilt.events / rebuilt.seconds)).padStart(9)} events/s  (read ${rebuilt.reading.toFixed(1)} s, fold ${rebuilt.folding.toFixed(1)} s, write ${rebuilt.writing.toFixed(1)} s)`,
+      `${backend.padEnd(10)} ${`read-model rebuild (${rebuilt.events})`.padEnd(58)} ${String(Math.round(rebuilt.events / rebuilt.seconds)).padStart(9)} events/s  (read ${rebuilt.reading.toFixed(1)} s, fold ${rebuilt.folding.toFixed(1)} s, write ${rebuilt.writing.toFixed(1)} s)`,
     );
   } finally {
     await pool.query(`drop schema if exists ${schema} cascade`).catch(() => undefined);
     await pool.end();
-    await store.close();
+    await Promise.all([store.close(), ungrouped.close()]);
   }
 };
 
 const main = async () => {
   const rows: Row[] = [];
   const details: Record<string, unknown> = {};
-  const embedded = await EmbeddedPostgres.start();
-  try {
-    await runBackend('pglite', embedded.connectionString, rows, details);
-  } finally {
-    await embedded.stop();
+  if (BACKENDS.includes('pglite')) {
+    const embedded = await EmbeddedPostgres.start();
+    try {
+      await runBackend('pglite', embedded.connectionString, rows, details);
+    } finally {
+      await embedded.stop();
+    }
   }
   const databaseUrl = process.env['DATABASE_URL'];
-  if (databaseUrl) await runBackend('postgres', databaseUrl, rows, details);
+  if (!BACKENDS.includes('postgres')) console.log('postgres   skipped: not in BENCH_BACKENDS');
+  else if (databaseUrl) await runBackend('postgres', databaseUrl, rows, details);
   else console.log('postgres   skipped: set DATABASE_URL (deploy/local/postgres-start.sh starts one)');
 
-  console.log('\n| backend | case | events | seconds | events/s | notes |\n|---|---|---:|---:|---:|---|');
+  console.log(
+    '\n| backend | case | events | seconds | events/s | append p50 / p99 ms | notes |\n|---|---|---:|---:|---:|---:|---|',
+  );
   for (const row of rows) {
+    const latency = row.p50Ms === undefined ? '' : `${row.p50Ms} / ${row.p99Ms}`;
     console.log(
-      `| ${row.backend} | ${row.case} | ${row.events} | ${row.seconds.toFixed(2)} | ${row.eventsPerSecond} | ${row.notes ?? ''} |`,
+      `| ${row.backend} | ${row.case} | ${row.events} | ${row.seconds.toFixed(2)} | ${row.eventsPerSecond} | ${latency} | ${row.notes ?? ''} |`,
     );
   }
   const dir = join(__dirname, '..', '..', 'bench', 'results');
