@@ -1,4 +1,5 @@
 export * from './cloud-events';
+export * from './directory-events';
 export { ContractViolation, type ContractViolationCode, type WireResult } from './contract-violation';
 export * from './integration-events';
 export * from './organization-events';

@@ -1,5 +1,6 @@
 import { type Event } from '@mandate/kernel';
 import { z } from 'zod';
+import { type DomainEvent } from './directory-events';
 import { defineIntegrationEvent } from './integration-events';
 
 const orgId = z.string().regex(/^org_[0-9a-z]{26}$/);
@@ -66,7 +67,12 @@ export type ApiKeyIssued = Event<'directory.api_key.issued', DataOf<typeof ApiKe
 export type ApiKeyRevoked = Event<'directory.api_key.revoked', DataOf<typeof ApiKeyRevokedV1>>;
 
 export type OrganizationEvent =
-  OrganizationCreated | OrganizationRenamed | OrganizationDeleted | ApiKeyIssued | ApiKeyRevoked;
+  | OrganizationCreated
+  | OrganizationRenamed
+  | OrganizationDeleted
+  | ApiKeyIssued
+  | ApiKeyRevoked
+  | DomainEvent;
 
-/** The stream of one organization: its lifecycle and its API keys. */
+/** The stream of one organization: its lifecycle, its API keys and its domains. */
 export const organizationStream = (orgId: string): string => `organization-${orgId}`;

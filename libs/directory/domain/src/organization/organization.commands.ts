@@ -18,5 +18,19 @@ export type RotateApiKey = Command<
   { keyId: string; newKeyId: string; secretHash: string; lastFour: string }
 >;
 
+/** `verificationToken` is chosen by the caller: the value the TXT record must hold. */
+export type AddDomain = Command<'AddDomain', { domain: string; verificationToken: string }>;
+/** `txtRecords`: what a DNS lookup of the domain's verification name returned, at `now`. */
+export type VerifyDomain = Command<'VerifyDomain', { domain: string; txtRecords: readonly string[] }>;
+export type RemoveDomain = Command<'RemoveDomain', { domain: string }>;
+
 export type OrganizationCommand =
-  CreateOrganization | RenameOrganization | DeleteOrganization | IssueApiKey | RevokeApiKey | RotateApiKey;
+  | CreateOrganization
+  | RenameOrganization
+  | DeleteOrganization
+  | IssueApiKey
+  | RevokeApiKey
+  | RotateApiKey
+  | AddDomain
+  | VerifyDomain
+  | RemoveDomain;

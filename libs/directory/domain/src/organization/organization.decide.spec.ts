@@ -137,4 +137,65 @@ describe('organization', () => {
       .when(command('RotateApiKey', { keyId: keyA, newKeyId: keyB, secretHash: hash, lastFour: 'abcd' }))
       .thenThrows('DIRECTORY_API_KEY_NOT_FOUND');
   });
+
+  describe('domains', () => {
+    const added: OrganizationEvent = {
+      type: 'directory.domain.added',
+      data: { orgId, domain: 'acme.com', verificationToken: 'mandate-verify=abc', addedAt: t1.toISOString() },
+    };
+    const verified: OrganizationEvent = {
+      type: 'directory.domain.verified',
+      data: { orgId, domain: 'acme.com', verifiedAt: t1.toISOString() },
+    };
+
+    it('are stored in lower case without the trailing dot, once', () => {
+      given([created()])
+        .when(command('AddDomain', { domain: ' ACME.com. ', verificationToken: 'mandate-verify=abc' }))
+        .then([added]);
+      given([created(), added])
+        .when(command('AddDomain', { domain: 'acme.com', verificationToken: 'x' }))
+        .thenThrows('DIRECTORY_DOMAIN_EXISTS');
+    });
+
+    it('refuses what is not a domain name', () => {
+      for (const domain of [
+        'localhost',
+        'acme',
+        '-acme.com',
+        'acme..com',
+        'a_b.com',
+        'x'.repeat(64) + '.com',
+      ])
+        given([created()])
+          .when(command('AddDomain', { domain, verificationToken: 't' }))
+          .thenThrows('DIRECTORY_DOMAIN_INVALID');
+    });
+
+    it('are verified only by the expected TXT record, and only once', () => {
+      given([created(), added])
+        .when(
+          command('VerifyDomain', { domain: 'acme.com', txtRecords: ['v=spf1 -all', 'mandate-verify=zzz'] }),
+        )
+        .thenThrows('DIRECTORY_DOMAIN_NOT_VERIFIED');
+      given([created(), added])
+        .when(
+          command('VerifyDomain', { domain: 'acme.com', txtRecords: ['v=spf1 -all', 'mandate-verify=abc'] }),
+        )
+        .then([verified]);
+      given([created(), added, verified])
+        .when(command('VerifyDomain', { domain: 'acme.com', txtRecords: ['mandate-verify=abc'] }))
+        .thenNothingHappened();
+    });
+
+    it('are released when the organization is deleted', () =>
+      given([created(), added])
+        .when(command('DeleteOrganization', {}))
+        .then([
+          {
+            type: 'directory.domain.removed',
+            data: { orgId, domain: 'acme.com', removedAt: t1.toISOString(), reason: 'organization_deleted' },
+          },
+          { type: 'directory.organization.deleted', data: { orgId, deletedAt: t1.toISOString() } },
+        ]));
+  });
 });
