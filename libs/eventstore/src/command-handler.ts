@@ -1,11 +1,30 @@
 import { type Decider, type Event, type GlobalPosition, type RecordedEvent } from '@mandate/kernel';
-import { type AppendMetadata, type EventStore, WrongExpectedRevisionError } from './event-store';
+import {
+  type AppendMetadata,
+  type AppendOptions,
+  type AppendResult,
+  type EventStore,
+  WrongExpectedRevisionError,
+} from './event-store';
 
-export interface CommandHandlerOptions<E extends Event> {
+/** Appends a decision's events; given both states, so it can write what the transition implies with them. */
+export type DecisionAppender<State, E extends Event> = (
+  stream: string,
+  events: readonly E[],
+  options: AppendOptions,
+  transition: { readonly before: State; readonly after: State },
+) => Promise<AppendResult>;
+
+export interface CommandHandlerOptions<State, E extends Event> {
   /** Attempts before a conflict is returned to the caller (each reloads the stream and decides again). */
   readonly maxAttempts?: number;
   /** Turns a stored event of an older schema version into the current shape, once, at the read boundary. */
   readonly upcast?: (event: RecordedEvent) => E;
+  /**
+   * Replaces the plain `store.append`, e.g. to write uniqueness reservations in the same transaction.
+   * It must throw `WrongExpectedRevisionError` on a conflict, so the decision is retried.
+   */
+  readonly append?: DecisionAppender<State, E>;
 }
 
 export interface CommandResult<State, E extends Event> {
@@ -28,7 +47,7 @@ export const commandHandler =
   <State, Command, E extends Event>(
     store: EventStore,
     decider: Decider<State, Command, E>,
-    options: CommandHandlerOptions<E> = {},
+    options: CommandHandlerOptions<State, E> = {},
   ) =>
   async (
     stream: string,
@@ -48,14 +67,15 @@ export const commandHandler =
       if (newEvents.length === 0) {
         return { newEvents, newState: state, nextExpectedRevision: currentRevision, position: null };
       }
+      const newState = newEvents.reduce(decider.evolve, state);
+      const appendOptions = { expectedRevision: currentRevision ?? 'no_stream', metadata } as const;
       try {
-        const result = await store.append(stream, newEvents, {
-          expectedRevision: currentRevision ?? 'no_stream',
-          metadata,
-        });
+        const result = options.append
+          ? await options.append(stream, newEvents, appendOptions, { before: state, after: newState })
+          : await store.append(stream, newEvents, appendOptions);
         return {
           newEvents,
-          newState: newEvents.reduce(decider.evolve, state),
+          newState,
           nextExpectedRevision: result.nextExpectedRevision,
           position: result.position,
         };

@@ -1,4 +1,5 @@
 import { generateAdminKey, hashApiKeySecret } from '@mandate/platform';
+import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -38,4 +39,26 @@ export const resolveStandaloneAdminKey = async (
     notice: `${adminKey}   (shown once: store it now)`,
     generated: adminKey,
   };
+};
+
+const SECRET_KEY_FILE = 'secret.key';
+
+/**
+ * MANDATE_SECRET_KEY when set; otherwise a key generated on the first start and kept in the data
+ * directory, readable by its owner only. Without it the sealed secrets in the data cannot be opened.
+ */
+export const resolveStandaloneSecretKey = async (
+  configured: Buffer | undefined,
+  dataDir: string,
+): Promise<Buffer> => {
+  if (configured) return configured;
+  const file = join(dataDir, SECRET_KEY_FILE);
+  const stored = await readFile(file, 'utf8').catch(() => null);
+  const key = stored === null ? null : Buffer.from(stored.trim(), 'base64');
+  if (key?.length === 32) return key;
+  if (stored !== null) throw new Error(`${file} does not hold a 32-byte base64 key`);
+  const generated = randomBytes(32);
+  await mkdir(dataDir, { recursive: true });
+  await writeFile(file, `${generated.toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
+  return generated;
 };

@@ -8,6 +8,7 @@ import {
   httpEnv,
   kafkaBrokersSchema,
   loadConfig,
+  secretKeySchema,
 } from '@mandate/platform';
 import { Pool } from 'pg';
 import { z } from 'zod';
@@ -18,6 +19,7 @@ export const distributedEnv = (defaultPort: number) =>
   z.object({
     ...httpEnv({ defaultPort }),
     MANDATE_ADMIN_KEY: adminKeySchema,
+    MANDATE_SECRET_KEY: secretKeySchema,
     DATABASE_URL: databaseUrlSchema,
     KAFKA_BROKERS: kafkaBrokersSchema,
     KAFKA_TOPIC_PREFIX: z.string().trim().default(''),
@@ -62,6 +64,7 @@ export const runDistributedService = async (registration: ContextRegistration, e
       service: context,
       databaseUrl: config.DATABASE_URL,
       adminKey: config.MANDATE_ADMIN_KEY,
+      secretKey: config.MANDATE_SECRET_KEY,
       contexts: [{ registration, eventStore }],
       messaging: () =>
         Promise.resolve({

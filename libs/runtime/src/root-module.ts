@@ -21,10 +21,16 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource, type MixedList } from 'typeorm';
 import { ReadinessRegistration, RelayLagReadiness } from './readiness';
 
+/** What the runtime hands every context besides its event store. */
+export interface ContextRuntime {
+  /** The instance's 32-byte key for sealing secrets that must be read back. */
+  readonly secretKey: Buffer;
+}
+
 /** What a context brings to an app: its Nest module, built around its event store, and its read models. */
 export interface ContextRegistration {
   readonly context: Context;
-  readonly module: (eventStore: EventStore) => DynamicModule;
+  readonly module: (eventStore: EventStore, runtime: ContextRuntime) => DynamicModule;
   // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type -- TypeORM's own entity/migration list type
   readonly entities?: MixedList<Function>;
   // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
@@ -37,6 +43,7 @@ export interface RootModuleOptions {
   readonly databaseUrl: string;
   readonly adminKey?: string | undefined;
   readonly adminKeySha256?: string | undefined;
+  readonly secretKey: Buffer;
   readonly contexts: readonly {
     readonly registration: ContextRegistration;
     readonly eventStore: EventStore;
@@ -100,7 +107,9 @@ export const rootModule = (options: RootModuleOptions): DynamicModule => {
         useFactory: (dataSource: DataSource) => options.messaging(dataSource),
       }),
       TenancyModule.apiKeys({ service: options.service, schema: options.service }),
-      ...options.contexts.map(({ registration, eventStore }) => registration.module(eventStore)),
+      ...options.contexts.map(({ registration, eventStore }) =>
+        registration.module(eventStore, { secretKey: options.secretKey }),
+      ),
     ],
     providers: [
       { provide: RELEASE, useValue: options },

@@ -3,7 +3,7 @@ import { PostgresDeadLetterSink } from '@mandate/messaging';
 import { bootstrapHttpApp, dataDirEnv, httpEnv, loadConfig } from '@mandate/platform';
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { resolveStandaloneAdminKey } from './admin-key';
+import { resolveStandaloneAdminKey, resolveStandaloneSecretKey } from './admin-key';
 import { EventStoreReadiness } from './readiness';
 import { type ContextRegistration, rootModule } from './root-module';
 
@@ -19,6 +19,7 @@ export const runStandalone = async (registrations: readonly ContextRegistration[
   const config = loadConfig(standaloneEnv, env);
   const dataDir = resolve(config.MANDATE_DATA_DIR);
   const admin = await resolveStandaloneAdminKey(config.MANDATE_ADMIN_KEY, dataDir);
+  const secretKey = await resolveStandaloneSecretKey(config.MANDATE_SECRET_KEY, dataDir);
   const database = await EmbeddedPostgres.start({ dataDir: resolve(dataDir, 'pg') });
 
   const stores = new Map<string, EventStore>();
@@ -41,6 +42,7 @@ export const runStandalone = async (registrations: readonly ContextRegistration[
       databaseUrl: database.connectionString,
       adminKey: admin.adminKey,
       adminKeySha256: admin.adminKeySha256,
+      secretKey,
       contexts: registrations.map((registration) => ({
         registration,
         eventStore: stores.get(registration.context)!,

@@ -1,6 +1,6 @@
 import { type ContextRegistration } from '@mandate/runtime';
 import { DirectoryModule } from './directory.module';
-import { directoryMigrations } from './organizations/directory.migrations';
+import { directoryMigrations } from './persistence/directory.migrations';
 import { OrganizationEntity } from './organizations/organization.entity';
 
 export const directoryContext: ContextRegistration = {

@@ -1,4 +1,4 @@
 export * from './directory.module';
-export * from './organizations/directory.migrations';
+export * from './persistence/directory.migrations';
 export * from './organizations/organization.entity';
 export * from './directory.registration';

@@ -14,20 +14,45 @@ export interface ApiKeyPrincipal {
   readonly name: string;
 }
 
-/** Who called the management API. */
-export type Principal = AdminPrincipal | ApiKeyPrincipal;
+/** A directory's SCIM bearer token (or a verified HRIS delivery): acts only on that one directory. */
+export interface DirectoryPrincipal {
+  readonly type: 'directory';
+  readonly directoryId: string;
+  readonly orgId: string;
+  /** The SCIM token used, or null for an HRIS delivery (authenticated by its signature). */
+  readonly tokenId: string | null;
+}
+
+/** Who called: the management API's admin key or an organization key, or a directory's own credential. */
+export type Principal = AdminPrincipal | ApiKeyPrincipal | DirectoryPrincipal;
 
 export const ADMIN_PRINCIPAL: AdminPrincipal = Object.freeze({ type: 'admin' });
 
 /** A stable identifier of the caller (`admin`, `api_key:<keyId>`), used to scope idempotency keys and in logs. */
-export const principalId = (principal: Principal): string =>
-  principal.type === 'admin' ? 'admin' : `api_key:${principal.keyId}`;
+export const principalId = (principal: Principal): string => {
+  switch (principal.type) {
+    case 'admin':
+      return 'admin';
+    case 'api_key':
+      return `api_key:${principal.keyId}`;
+    case 'directory':
+      return `directory:${principal.directoryId}`;
+  }
+};
 
 /** The actor stamped on events a principal causes. */
-export const principalActor = (principal: Principal): Actor =>
-  principal.type === 'admin'
-    ? { type: 'system', id: 'admin_key' }
-    : { type: 'service', id: principalId(principal) };
+export const principalActor = (principal: Principal): Actor => {
+  switch (principal.type) {
+    case 'admin':
+      return { type: 'system', id: 'admin_key' };
+    case 'api_key':
+      return { type: 'service', id: principalId(principal) };
+    case 'directory':
+      return principal.tokenId === null
+        ? { type: 'directory', id: principal.directoryId }
+        : { type: 'directory', id: principal.directoryId, via: `scim_token:${principal.tokenId}` };
+  }
+};
 
 export const canAccessOrg = (principal: Principal, orgId: string): boolean =>
   principal.type === 'admin' || principal.orgId === orgId;

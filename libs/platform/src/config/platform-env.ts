@@ -29,6 +29,16 @@ export const kafkaBrokersSchema = z
 export const adminKeySchema = z.string().min(32, 'must be at least 32 characters of random data');
 
 /**
+ * The instance's 32-byte key (base64) that seals secrets Mandate must read back, such as HRIS
+ * webhook keys. Losing it makes those secrets unreadable; rotate them after changing it.
+ */
+export const secretKeySchema = z
+  .string()
+  .trim()
+  .transform((value) => Buffer.from(value, 'base64'))
+  .refine((key) => key.length === 32, 'must be 32 random bytes, base64 (openssl rand -base64 32)');
+
+/**
  * The variables every HTTP app reads. HOST defaults to the loopback interface, so a fresh install is
  * not reachable from the network until an operator opts in with `HOST=0.0.0.0` (containers do).
  */
@@ -42,6 +52,8 @@ export const httpEnv = ({ defaultPort = 8080 }: { defaultPort?: number } = {}) =
 /** Where the embedded database and other local state live (standalone mode). */
 export const dataDirEnv = {
   MANDATE_DATA_DIR: z.string().trim().min(1).default('./data'),
+  /** Generated into the data directory on first start when unset. */
+  MANDATE_SECRET_KEY: secretKeySchema.optional(),
 };
 
 /** What `bootstrapHttpApp` needs from an app's parsed config. */

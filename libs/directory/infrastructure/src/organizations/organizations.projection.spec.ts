@@ -1,5 +1,5 @@
 import { type RecordedEvent } from '@mandate/kernel';
-import { newOrganizationId } from './organization-ids';
+import { newOrganizationId } from '../ids';
 import { evolveOrganizationRow } from './organizations.projection';
 
 const orgId = 'org_01m8156we5fhs97dpttrz9p4h4';

@@ -20,7 +20,7 @@ import {
 } from '@mandate/platform';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type DataSource } from 'typeorm';
-import { newOrganizationId } from './organization-ids';
+import { newOrganizationId } from '../ids';
 import { OrganizationEntity } from './organization.entity';
 import { type OrganizationsProjection } from './organizations.projection';
 
