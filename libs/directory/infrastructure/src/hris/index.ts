@@ -2,3 +2,4 @@ export * from './hris.types';
 export * from './hris-payload.error';
 export * from './standard-webhooks.signature';
 export * from './generic.payload';
+export * from './workday.payload';
