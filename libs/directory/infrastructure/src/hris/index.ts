@@ -3,3 +3,4 @@ export * from './hris-payload.error';
 export * from './standard-webhooks.signature';
 export * from './generic.payload';
 export * from './workday.payload';
+export * from './bamboohr.signature';
