@@ -4,3 +4,4 @@ export * from './standard-webhooks.signature';
 export * from './generic.payload';
 export * from './workday.payload';
 export * from './bamboohr.signature';
+export * from './bamboohr.payload';
