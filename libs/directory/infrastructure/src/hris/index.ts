@@ -5,3 +5,5 @@ export * from './generic.payload';
 export * from './workday.payload';
 export * from './bamboohr.signature';
 export * from './bamboohr.payload';
+export * from './rippling.auth';
+export * from './rippling.payload';
