@@ -7,3 +7,4 @@ export * from './bamboohr.signature';
 export * from './bamboohr.payload';
 export * from './rippling.auth';
 export * from './rippling.payload';
+export * from './hris-providers';
