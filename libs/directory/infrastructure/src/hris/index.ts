@@ -1,5 +1,5 @@
 export * from './hris.types';
-export * from './hris-payload.error';
+export { HrisPayloadError, type HrisPayloadErrorCode } from './hris-payload.error';
 export * from './standard-webhooks.signature';
 export * from './generic.payload';
 export * from './workday.payload';
