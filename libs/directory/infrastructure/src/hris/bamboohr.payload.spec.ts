@@ -145,6 +145,15 @@ describe('BambooHR payload (field-based)', () => {
     });
   });
 
+  it('reads an empty field list sent as [] on Created and Deleted', () => {
+    expect(
+      parse(entry({ action: 'Created', fields: [] }), entry({ action: 'Deleted', fields: [] })),
+    ).toMatchObject([
+      { kind: 'hire', effectiveDate: null, profile: {} },
+      { kind: 'termination', profile: {} },
+    ]);
+  });
+
   it('maps every employee of a batched delivery', () => {
     expect(parse(entry({ id: '1' }), entry({ id: '2', action: 'Created' })).map((c) => c.employeeId)).toEqual(
       ['1', '2'],

@@ -42,7 +42,13 @@ const fieldBasedEmployee = z.looseObject({
   action: z.enum(['Created', 'Updated', 'Deleted']),
   timestamp: z.string().optional(),
   changedFields: z.array(z.string()).optional(),
-  fields: z.record(z.string(), fieldValue).optional(),
+  // An empty `fields` may arrive as `[]` (a PHP empty array), e.g. on Created and Deleted.
+  fields: z
+    .preprocess(
+      (value) => (Array.isArray(value) && value.length === 0 ? {} : value),
+      z.record(z.string(), fieldValue),
+    )
+    .optional(),
 });
 
 const fieldBasedPayload = z.looseObject({ employees: z.array(fieldBasedEmployee).max(1000) });
