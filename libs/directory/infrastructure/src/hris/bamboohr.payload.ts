@@ -12,14 +12,15 @@ import { compactProfile } from './hris-profile';
 export const BAMBOOHR_FIELDS = {
   firstName: ['firstName', 'First Name'],
   lastName: ['lastName', 'Last Name'],
-  displayName: ['displayName', 'Display Name'],
+  displayName: ['displayName'],
   workEmail: ['workEmail', 'Work Email'],
   department: ['department', 'Department'],
   division: ['division', 'Division'],
   jobTitle: ['jobTitle', 'Job Title'],
   location: ['location', 'Location'],
   employeeNumber: ['employeeNumber', 'Employee #'],
-  // The BambooHR id of the supervisor (`supervisorId` is their employee number, `supervisor` their name).
+  // Read as the supervisor's BambooHR id (`supervisor` is a name); sources disagree on `supervisorId` vs
+  // `supervisorEId`, see docs/hris-webhooks.md.
   supervisorEId: ['supervisorEId'],
   costCenter: ['costCenter', 'Cost Center'],
   status: ['status', 'Status'],
