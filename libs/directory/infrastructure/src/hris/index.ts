@@ -1,0 +1,10 @@
+export * from './hris.types';
+export { HrisPayloadError, type HrisPayloadErrorCode } from './hris-payload.error';
+export * from './standard-webhooks.signature';
+export * from './generic.payload';
+export * from './workday.payload';
+export * from './bamboohr.signature';
+export * from './bamboohr.payload';
+export * from './rippling.auth';
+export * from './rippling.payload';
+export * from './hris-providers';
