@@ -15,6 +15,7 @@ if (!DATABASE_URL || !KAFKA_BROKERS) throw new Error('Set DATABASE_URL and KAFKA
 const run = randomBytes(4).toString('hex');
 const database = `mandate_smoke_${run}`;
 const adminKey = `mandate_admin_${randomBytes(24).toString('base64url')}`;
+const secretKey = randomBytes(32).toString('base64');
 const services = { directory: 18181, authn: 18182, authz: 18183, audit: 18184 };
 const deadline = Date.now() + 90_000;
 
@@ -31,6 +32,7 @@ const children = Object.entries(services).map(([service, port]) => {
       PORT: String(port),
       DATABASE_URL: url.toString(),
       MANDATE_ADMIN_KEY: adminKey,
+      MANDATE_SECRET_KEY: secretKey,
       KAFKA_TOPIC_PREFIX: `smoke-${run}.`,
       LOG_LEVEL: 'warn',
     },

@@ -5,7 +5,7 @@ import { OrganizationEntity } from './organizations/organization.entity';
 
 export const directoryContext: ContextRegistration = {
   context: 'directory',
-  module: (eventStore) => DirectoryModule.forRoot({ eventStore }),
+  module: (eventStore, { secretKey }) => DirectoryModule.forRoot({ eventStore, secretKey }),
   entities: [OrganizationEntity],
   migrations: directoryMigrations,
 };
