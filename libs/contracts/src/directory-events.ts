@@ -108,6 +108,11 @@ export const DirectoryCreatedV1 = defineIntegrationEvent(
     name: z.string().min(1).max(200),
     kind: directoryKind,
     provider: directoryProviderSchema,
+    /**
+     * An HRIS directory may feed the lifecycle of a SCIM directory's users instead of keeping its own
+     * (matched by employee number): HRIS then owns employment status and attributes, SCIM identity.
+     */
+    linkedDirectoryId: directoryIdSchema.nullable(),
     createdAt: at,
   }),
 );

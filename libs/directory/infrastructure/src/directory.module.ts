@@ -23,6 +23,8 @@ import {
 } from './domains/domains.service';
 import { DomainsController } from './domains/domains.controller';
 import { EventsController, IDENTITY_EVENT_STORE } from './events/events.controller';
+import { HrisController, HrisDeliveriesController } from './hris-intake/hris.controller';
+import { HrisInbox } from './hris-intake/hris-inbox';
 import { LifecycleReactions } from './lifecycle/lifecycle.reactions';
 import { ScheduledDeactivations } from './lifecycle/scheduled-deactivations';
 import { OrganizationsController } from './organizations/organizations.controller';
@@ -64,6 +66,7 @@ class DirectoryLifecycle implements OnApplicationBootstrap, OnApplicationShutdow
     private readonly groups: GroupsService,
     private readonly directories: DirectoriesService,
     private readonly resources: ResourcesRepository,
+    private readonly hris: HrisInbox,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -80,10 +83,11 @@ class DirectoryLifecycle implements OnApplicationBootstrap, OnApplicationShutdow
       this.logger,
     );
     this.scheduler.start();
+    this.hris.start();
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.scheduler.stop();
+    await Promise.all([this.scheduler.stop(), this.hris.stop()]);
     await this.reactions?.stop();
     await Promise.all([this.organizations.stop(), this.projection.stop()]);
   }
@@ -111,6 +115,8 @@ export class DirectoryModule {
         PeopleController,
         AgentsController,
         EventsController,
+        HrisController,
+        HrisDeliveriesController,
       ],
       providers: [
         { provide: DIRECTORY_EVENT_STORE, useValue: eventStore },
@@ -199,6 +205,17 @@ export class DirectoryModule {
           inject: [DataSource, UsersService, PLATFORM_CLOCK],
           useFactory: (dataSource: DataSource, users: UsersService, clock: Clock) =>
             new ScheduledDeactivations(dataSource, users, clock, new Logger('DirectoryScheduler')),
+        },
+        {
+          provide: HrisInbox,
+          inject: [DataSource, SecretBox, UsersService, ResourcesRepository, PLATFORM_CLOCK],
+          useFactory: (
+            dataSource: DataSource,
+            secrets: SecretBox,
+            users: UsersService,
+            resources: ResourcesRepository,
+            clock: Clock,
+          ) => new HrisInbox(dataSource, secrets, users, resources, clock, new Logger('HrisInbox')),
         },
         DirectoryLifecycle,
       ],

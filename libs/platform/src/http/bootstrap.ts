@@ -22,7 +22,8 @@ export interface HttpApp {
 
 /**
  * Builds an app around its root module (which imports `PlatformModule`): JSON logs, request ids first,
- * JSON and form bodies up to `bodyLimit` (JSON also as `application/*+json`, e.g. SCIM), OpenAPI at
+ * JSON, form and raw (text, octet-stream) bodies up to `bodyLimit`, each also kept as `request.rawBody`
+ * for signature checks (JSON also as `application/*+json`, e.g. SCIM), OpenAPI at
  * `/api/docs`, shutdown hooks for SIGTERM/SIGINT. Not listening yet.
  */
 export const createHttpApp = async (
@@ -31,12 +32,18 @@ export const createHttpApp = async (
   options: HttpAppOptions = {},
 ): Promise<{ app: NestExpressApplication; logger: JsonLogger }> => {
   const logger = options.logger ?? new JsonLogger(config.LOG_LEVEL);
-  const app = await NestFactory.create<NestExpressApplication>(module, { logger, bodyParser: false });
+  // rawBody: webhook receivers verify signatures on the bytes as sent (`request.rawBody`).
+  const app = await NestFactory.create<NestExpressApplication>(module, {
+    logger,
+    bodyParser: false,
+    rawBody: true,
+  });
   const limit = options.bodyLimit ?? '1mb';
   app.disable('x-powered-by');
   app.use(requestContextMiddleware(logger, () => uuidv7()));
   app.useBodyParser('json', { limit, type: ['application/json', 'application/*+json'] });
   app.useBodyParser('urlencoded', { limit, extended: false });
+  app.useBodyParser('raw', { limit, type: ['text/plain', 'application/octet-stream'] });
   app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
   setupOpenApi(app, options);
   return { app, logger };

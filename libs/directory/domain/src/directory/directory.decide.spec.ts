@@ -16,6 +16,7 @@ const created = (provider: 'okta' | 'bamboohr' = 'okta'): DirectoryEvent => ({
     name: 'Okta',
     kind: provider === 'okta' ? 'scim' : 'hris',
     provider,
+    linkedDirectoryId: null,
     createdAt: t1.toISOString(),
   },
 });

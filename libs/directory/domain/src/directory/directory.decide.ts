@@ -34,7 +34,14 @@ interface TokenData {
 
 export type CreateDirectory = Command<
   'CreateDirectory',
-  { orgId: string; directoryId: string; name: string; provider: DirectoryProvider }
+  {
+    orgId: string;
+    directoryId: string;
+    name: string;
+    provider: DirectoryProvider;
+    /** An active SCIM directory of the same organization, as the caller checked. */
+    linkedDirectoryId?: string | null;
+  }
 >;
 export type RenameDirectory = Command<'RenameDirectory', { name: string }>;
 export type IssueDirectoryToken = Command<'IssueDirectoryToken', TokenData>;
@@ -69,6 +76,7 @@ interface ExistingDirectory {
   readonly provider: DirectoryProvider;
   readonly activeTokens: ReadonlySet<string>;
   readonly signingSecretId: string | null;
+  readonly linkedDirectoryId: string | null;
 }
 
 export type Directory =
@@ -127,7 +135,14 @@ const decide = (command: DirectoryCommand, state: Directory): DirectoryEvent[] =
       if (state.status !== 'none') {
         throw new DomainError('conflict', 'DIRECTORY_DIRECTORY_EXISTS', 'The directory already exists');
       }
-      const { orgId, directoryId, name, provider } = command.data;
+      const { orgId, directoryId, name, provider, linkedDirectoryId = null } = command.data;
+      if (linkedDirectoryId !== null && kindOfProvider(provider) !== 'hris') {
+        throw new DomainError(
+          'invalid',
+          'DIRECTORY_LINK_INVALID',
+          'Only an HRIS directory can feed another directory',
+        );
+      }
       return [
         {
           type: 'directory.directory.created',
@@ -137,6 +152,7 @@ const decide = (command: DirectoryCommand, state: Directory): DirectoryEvent[] =
             name: validName(name),
             kind: kindOfProvider(provider),
             provider,
+            linkedDirectoryId,
             createdAt: at,
           },
         },
@@ -263,8 +279,9 @@ const decide = (command: DirectoryCommand, state: Directory): DirectoryEvent[] =
 const evolve = (state: Directory, event: DirectoryEvent): Directory => {
   switch (event.type) {
     case 'directory.directory.created': {
-      const { orgId, directoryId, name, kind, provider } = event.data;
+      const { orgId, directoryId, name, kind, provider, linkedDirectoryId } = event.data;
       return {
+        linkedDirectoryId,
         status: 'active',
         orgId,
         directoryId,

@@ -167,4 +167,26 @@ describe('user', () => {
       .when(command('ChangeUser', { ...snapshot(), source: 'scim' }))
       .thenThrows('DIRECTORY_USER_NOT_FOUND');
   });
+
+  it('a return from leave reactivates a user on leave, never a terminated one', () => {
+    const onLeave: UserEvent = {
+      type: 'directory.user.deactivated',
+      data: { ...key, source: 'hris', reason: 'leave_of_absence', effectiveAt: t1.toISOString() },
+    };
+    const terminated: UserEvent = {
+      type: 'directory.user.deactivated',
+      data: { ...key, source: 'hris', reason: 'terminated', effectiveAt: t1.toISOString() },
+    };
+    given([provisioned(), onLeave])
+      .when(command('ReactivateUser', { source: 'hris', onlyIfDeactivatedFor: 'leave_of_absence' }))
+      .then([
+        {
+          type: 'directory.user.reactivated',
+          data: { ...key, source: 'hris', effectiveAt: t1.toISOString() },
+        },
+      ]);
+    given([provisioned(), terminated])
+      .when(command('ReactivateUser', { source: 'hris', onlyIfDeactivatedFor: 'leave_of_absence' }))
+      .thenNothingHappened();
+  });
 });

@@ -39,7 +39,11 @@ export type DeactivateUser = Command<
   'DeactivateUser',
   { source: LifecycleSource; reason: DeactivationReason; effectiveAt?: Date }
 >;
-export type ReactivateUser = Command<'ReactivateUser', { source: LifecycleSource }>;
+/** `onlyIfDeactivatedFor`: reactivate only a user deactivated for that reason (a return from leave never undoes a termination). */
+export type ReactivateUser = Command<
+  'ReactivateUser',
+  { source: LifecycleSource; onlyIfDeactivatedFor?: DeactivationReason }
+>;
 /** Run by the scheduler once a scheduled deactivation is due. */
 export type ApplyScheduledDeactivation = Command<'ApplyScheduledDeactivation', Record<string, never>>;
 export type DeleteUser = Command<
@@ -64,6 +68,8 @@ interface ExistingUser extends UserSnapshot {
   readonly directoryId: string;
   readonly userId: string;
   readonly scheduled: ScheduledDeactivation | null;
+  /** Why the user is inactive, while they are. */
+  readonly deactivationReason: DeactivationReason | null;
 }
 
 export type User =
@@ -203,6 +209,8 @@ const decide = (command: UserCommand, state: User): UserEvent[] => {
     case 'ReactivateUser': {
       const user = presentUser(state);
       if (user.active) return [];
+      const { onlyIfDeactivatedFor } = command.data;
+      if (onlyIfDeactivatedFor && user.deactivationReason !== onlyIfDeactivatedFor) return [];
       return [
         {
           type: 'directory.user.reactivated',
@@ -241,7 +249,12 @@ const evolve = (state: User, event: UserEvent): User => {
   switch (event.type) {
     case 'directory.user.provisioned': {
       const { source: _source, ...user } = event.data;
-      return { status: 'present', ...user, scheduled: null };
+      return {
+        status: 'present',
+        ...user,
+        scheduled: null,
+        deactivationReason: user.active ? null : 'deprovisioned',
+      };
     }
     case 'directory.user.updated': {
       if (state.status !== 'present') return state;
@@ -262,11 +275,23 @@ const evolve = (state: User, event: UserEvent): User => {
     case 'directory.user.deactivated':
       return state.status !== 'present'
         ? state
-        : { ...state, active: false, scheduled: null, resource: { ...state.resource, active: false } };
+        : {
+            ...state,
+            active: false,
+            scheduled: null,
+            deactivationReason: event.data.reason,
+            resource: { ...state.resource, active: false },
+          };
     case 'directory.user.reactivated':
       return state.status !== 'present'
         ? state
-        : { ...state, active: true, scheduled: null, resource: { ...state.resource, active: true } };
+        : {
+            ...state,
+            active: true,
+            scheduled: null,
+            deactivationReason: null,
+            resource: { ...state.resource, active: true },
+          };
     case 'directory.user.deleted':
       return { status: 'deleted', userId: event.data.userId };
     default:

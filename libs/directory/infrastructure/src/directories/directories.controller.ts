@@ -13,6 +13,11 @@ const createDirectory = z.strictObject({
   provider: directoryProviderSchema,
   /** BambooHR and Rippling: the webhook secret they show you. */
   signingSecret: z.string().min(16).max(512).optional(),
+  /** HRIS only: apply this source's lifecycle changes to that SCIM directory's users (matched by employee number). */
+  linkedDirectoryId: z
+    .string()
+    .regex(/^dir_[0-9a-z]{26}$/)
+    .optional(),
 });
 const renameDirectory = z.strictObject({ name });
 const listQuery = z.strictObject({

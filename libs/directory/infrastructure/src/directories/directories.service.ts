@@ -6,6 +6,7 @@ import { type DataSource } from 'typeorm';
 import { newId } from '../ids';
 import { type DirectoryWriter, type WriteCause } from '../persistence/directory-writer';
 import { type SecretBox } from '../persistence/secret-box';
+import { generateHrisSecret, type HrisProvider, isHrisProvider, issuesHrisSecret } from '../hris';
 import { generateScimToken } from './scim-token';
 
 export interface DirectoryRow {
@@ -17,6 +18,7 @@ export interface DirectoryRow {
   readonly status: 'active' | 'deleted';
   readonly custom_schemas: CustomSchema[];
   readonly signing_secret: string | null;
+  readonly linked_directory_id: string | null;
   readonly version: number;
   readonly created_at: Date;
   readonly updated_at: Date;
@@ -45,6 +47,8 @@ export interface DirectoryView {
   readonly endpoint: string;
   readonly customSchemas: CustomSchema[];
   readonly signingSecretSet: boolean;
+  /** HRIS: the SCIM directory whose users this source's lifecycle changes apply to, if any. */
+  readonly linkedDirectoryId: string | null;
   readonly createdAt: string;
   readonly updatedAt: string;
 }
@@ -52,20 +56,34 @@ export interface DirectoryView {
 export interface CreatedDirectoryView extends DirectoryView {
   /** SCIM directories: the bearer token, shown in this response only. */
   readonly token?: string;
-  /** HRIS directories whose secret Mandate issues (generic, Workday): shown in this response only. */
+  /** HRIS directories whose secret Mandate issues (generic, Workday, Rippling): shown in this response only. */
   readonly signingSecret?: string;
 }
 
-/** Providers that sign with a secret they show you (you paste it in); for the others Mandate issues one. */
-const PROVIDER_ISSUES_SECRET: readonly DirectoryProvider[] = ['bamboohr', 'rippling'];
+/** The HRIS provider of a directory (its webhook path and verification scheme). */
+export const hrisProviderOf = (provider: DirectoryProvider): HrisProvider | null => {
+  const name = provider === 'generic_hris' ? 'generic' : provider;
+  return isHrisProvider(name) ? name : null;
+};
+
+/** Whether the HR system generates the secret (you paste it in); for the others Mandate issues one. */
+const providerIssuesSecret = (provider: DirectoryProvider): boolean => {
+  const hris = hrisProviderOf(provider);
+  return hris !== null && !issuesHrisSecret(hris);
+};
+
+const newSigningSecret = (provider: DirectoryProvider): string => {
+  const hris = hrisProviderOf(provider);
+  if (hris === null || !issuesHrisSecret(hris)) throw new Error(`${provider} issues its own secret`);
+  return generateHrisSecret(hris);
+};
 
 export const endpointOf = (baseUrl: string, row: Pick<DirectoryRow, 'directory_id' | 'kind' | 'provider'>) =>
   row.kind === 'scim'
     ? `${baseUrl}/scim/v2/${row.directory_id}`
     : `${baseUrl}/hris/${hrisPathOf(row.provider)}/${row.directory_id}`;
 
-export const hrisPathOf = (provider: DirectoryProvider): string =>
-  provider === 'generic_hris' ? 'generic' : provider;
+export const hrisPathOf = (provider: DirectoryProvider): string => hrisProviderOf(provider) ?? provider;
 
 const toView = (row: DirectoryRow, baseUrl: string): DirectoryView => ({
   id: row.directory_id,
@@ -76,6 +94,7 @@ const toView = (row: DirectoryRow, baseUrl: string): DirectoryView => ({
   endpoint: endpointOf(baseUrl, row),
   customSchemas: row.custom_schemas,
   signingSecretSet: row.signing_secret !== null,
+  linkedDirectoryId: row.linked_directory_id,
   createdAt: row.created_at.toISOString(),
   updatedAt: row.updated_at.toISOString(),
 });
@@ -94,9 +113,6 @@ const toTokenView = (row: TokenRow): TokenView => ({
   revokedAt: row.revoked_at?.toISOString() ?? null,
 });
 
-/** A Standard Webhooks secret: `whsec_` and 32 random bytes, base64. */
-const newSigningSecret = () => `whsec_${randomBytes(32).toString('base64')}`;
-
 /** Directory use cases of the management API: SCIM and HRIS sources of an organization. */
 export class DirectoriesService {
   private readonly execute;
@@ -111,7 +127,12 @@ export class DirectoriesService {
 
   async create(
     orgId: string,
-    input: { name: string; provider: DirectoryProvider; signingSecret?: string | undefined },
+    input: {
+      name: string;
+      provider: DirectoryProvider;
+      signingSecret?: string | undefined;
+      linkedDirectoryId?: string | undefined;
+    },
     baseUrl: string,
   ): Promise<CreatedDirectoryView> {
     await this.assertOrganizationActive(orgId);
@@ -123,16 +144,22 @@ export class DirectoriesService {
         'SCIM directories use bearer tokens',
       );
     }
-    if (
-      kind === 'hris' &&
-      PROVIDER_ISSUES_SECRET.includes(input.provider) &&
-      input.signingSecret === undefined
-    ) {
+    if (kind === 'hris' && providerIssuesSecret(input.provider) && input.signingSecret === undefined) {
       throw new DomainError(
         'invalid',
         'DIRECTORY_SIGNING_SECRET_REQUIRED',
         `Paste the webhook secret ${input.provider} shows you as signingSecret`,
       );
+    }
+    if (input.linkedDirectoryId !== undefined) {
+      const linked = await this.row(orgId, input.linkedDirectoryId).catch(() => null);
+      if (linked?.kind !== 'scim') {
+        throw new DomainError(
+          'invalid',
+          'DIRECTORY_LINK_INVALID',
+          'linkedDirectoryId must name an active SCIM directory of this organization',
+        );
+      }
     }
     const directoryId = newId('dir');
     const stream = directoryStream(directoryId);
@@ -141,6 +168,7 @@ export class DirectoriesService {
       directoryId,
       name: input.name,
       provider: input.provider,
+      linkedDirectoryId: input.linkedDirectoryId ?? null,
     });
     if (kind === 'scim') {
       const token = generateScimToken();
@@ -151,7 +179,7 @@ export class DirectoriesService {
       });
       return { ...(await this.get(orgId, directoryId, baseUrl)), token: token.token };
     }
-    const signingSecret = input.signingSecret ?? newSigningSecret();
+    const signingSecret = input.signingSecret ?? newSigningSecret(input.provider);
     await this.setSigningSecret(orgId, directoryId, signingSecret);
     return {
       ...(await this.get(orgId, directoryId, baseUrl)),
@@ -243,14 +271,14 @@ export class DirectoriesService {
     signingSecret: string | undefined,
   ): Promise<{ signingSecret?: string }> {
     const row = await this.row(orgId, directoryId);
-    if (signingSecret === undefined && PROVIDER_ISSUES_SECRET.includes(row.provider)) {
+    if (signingSecret === undefined && providerIssuesSecret(row.provider)) {
       throw new DomainError(
         'invalid',
         'DIRECTORY_SIGNING_SECRET_REQUIRED',
         `Paste the webhook secret ${row.provider} shows you as signingSecret`,
       );
     }
-    const secret = signingSecret ?? newSigningSecret();
+    const secret = signingSecret ?? newSigningSecret(row.provider);
     await this.setSigningSecret(orgId, directoryId, secret);
     return signingSecret === undefined ? { signingSecret: secret } : {};
   }

@@ -38,6 +38,7 @@ export class CreateDirectorySyncReadModels1767398400000 implements MigrationInte
         name             text not null,
         kind             text not null check (kind in ('scim', 'hris')),
         provider         text not null,
+        linked_directory_id text,
         status           text not null check (status in ('active', 'deleted')),
         custom_schemas   jsonb not null default '[]',
         signing_secret   text,
@@ -135,6 +136,7 @@ export class CreateDirectorySyncReadModels1767398400000 implements MigrationInte
     );
     await queryRunner.query(`
       create table directory.hris_deliveries (
+        id            uuid not null unique,
         delivery_id   text not null,
         directory_id  text not null,
         org_id        text not null,
@@ -152,10 +154,19 @@ export class CreateDirectorySyncReadModels1767398400000 implements MigrationInte
       `create index hris_deliveries_pending_idx on directory.hris_deliveries (received_at)
        where status = 'pending'`,
     );
+    await queryRunner.query(`
+      create table directory.hris_workers (
+        directory_id     text not null,
+        employee_id      text not null,
+        user_id          text,
+        source_updated_at timestamptz,
+        primary key (directory_id, employee_id)
+      )`);
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
     for (const table of [
+      'hris_workers',
       'hris_deliveries',
       'scheduled_deactivations',
       'reservations',

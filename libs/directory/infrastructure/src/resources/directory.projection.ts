@@ -156,12 +156,12 @@ const setActive = (manager: EntityManager, id: string, active: boolean, event: R
 const apply = async (manager: EntityManager, event: RecordedEvent): Promise<void> => {
   // ---- directories ----
   if (DirectoryCreatedV1.is(event)) {
-    const { directoryId, orgId, name, kind, provider } = event.data;
+    const { directoryId, orgId, name, kind, provider, linkedDirectoryId } = event.data;
     await manager.query(
       `insert into directory.directories
-         (directory_id, org_id, name, kind, provider, status, version, created_at, updated_at)
-       values ($1, $2, $3, $4, $5, 'active', $6, $7, $7) on conflict (directory_id) do nothing`,
-      [directoryId, orgId, name, kind, provider, event.streamRevision, event.occurredAt],
+         (directory_id, org_id, name, kind, provider, linked_directory_id, status, version, created_at, updated_at)
+       values ($1, $2, $3, $4, $5, $6, 'active', $7, $8, $8) on conflict (directory_id) do nothing`,
+      [directoryId, orgId, name, kind, provider, linkedDirectoryId, event.streamRevision, event.occurredAt],
     );
     return;
   }

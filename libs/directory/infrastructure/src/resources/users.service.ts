@@ -88,9 +88,16 @@ export class UsersService {
     orgId: string,
     userId: string,
     source: LifecycleSource,
-    options: WriteOptions = {},
+    options: WriteOptions & { onlyIfDeactivatedFor?: DeactivationReason } = {},
   ): Promise<UserResult> {
-    return this.execute(userStream(userId), orgId, 'ReactivateUser', { source }, options);
+    const { onlyIfDeactivatedFor, ...writeOptions } = options;
+    return this.execute(
+      userStream(userId),
+      orgId,
+      'ReactivateUser',
+      { source, ...(onlyIfDeactivatedFor && { onlyIfDeactivatedFor }) },
+      writeOptions,
+    );
   }
 
   applyScheduledDeactivation(orgId: string, userId: string, options: WriteOptions = {}): Promise<UserResult> {
