@@ -1,1 +1,12 @@
-export {};
+export * from './errors/scim-error';
+export * from './errors/etag';
+export * from './json';
+export * from './schema/attribute';
+export * from './schema/attribute-path';
+export * from './schema/builtin-schemas';
+export * from './schema/date-time';
+export * from './schema/schema-registry';
+export * from './filter/filter.ast';
+export * from './filter/filter.parser';
+export * from './filter/filter.resolve';
+export * from './filter/filter.evaluate';
