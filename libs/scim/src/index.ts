@@ -10,3 +10,5 @@ export * from './filter/filter.ast';
 export * from './filter/filter.parser';
 export * from './filter/filter.resolve';
 export * from './filter/filter.evaluate';
+export * from './filter/filter.sql';
+export * from './filter/sql';
