@@ -12,3 +12,7 @@ export * from './filter/filter.resolve';
 export * from './filter/filter.evaluate';
 export * from './filter/filter.sql';
 export * from './filter/sql';
+export * from './resource/document';
+export * from './resource/normalize';
+export * from './resource/resource-change';
+export * from './resource/replace-resource';
