@@ -16,3 +16,4 @@ export * from './resource/document';
 export * from './resource/normalize';
 export * from './resource/resource-change';
 export * from './resource/replace-resource';
+export * from './patch/apply-patch';
