@@ -17,3 +17,7 @@ export * from './resource/normalize';
 export * from './resource/resource-change';
 export * from './resource/replace-resource';
 export * from './patch/apply-patch';
+export * from './schema/discovery';
+export * from './query/project';
+export * from './query/list-query';
+export * from './query/sort';

@@ -1,8 +1,7 @@
-import { ScimError } from '../errors/scim-error';
 import { type JsonObject } from '../json';
 import { ENTERPRISE_USER_SCHEMA } from '../schema/builtin-schemas';
 import { createSchemaRegistry } from '../schema/schema-registry';
-import { aGroup, aUser, CUSTOM_USER_SCHEMA } from '../testing/builders';
+import { aGroup, aUser, CUSTOM_USER_SCHEMA, scimErrorOf } from '../testing/builders';
 import { matches } from './filter.evaluate';
 import { compileFilter } from './filter.resolve';
 
@@ -28,16 +27,6 @@ const groupMatches = (filter: string, group: JsonObject = aGroup()) =>
   matches(compileFilter(filter, registry, 'Group'), group);
 
 const custom = (values: JsonObject) => aUser({ [CUSTOM_USER_SCHEMA]: values });
-
-const errorOf = (run: () => unknown): ScimError => {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof ScimError) return error;
-    throw error;
-  }
-  throw new Error('expected a ScimError');
-};
 
 describe('matches', () => {
   it('compares caseExact=false strings ignoring case, and caseExact=true ones exactly', () => {
@@ -180,7 +169,7 @@ describe('matches', () => {
     ['name eq "x"', "'name' is complex"],
     ['userName[value eq "x"]', "'userName' is not a complex attribute"],
   ])('rejects %s as invalidFilter', (filter, detail) => {
-    const error = errorOf(() => compileFilter(filter, registry, 'User'));
+    const error = scimErrorOf(() => compileFilter(filter, registry, 'User'));
     expect(error.scimType).toBe('invalidFilter');
     expect(error.detail).toContain(detail);
   });

@@ -1,4 +1,4 @@
-import { ScimError } from '../errors/scim-error';
+import { scimErrorOf } from '../testing/builders';
 import { type FilterExpression } from './filter.ast';
 import { parseFilter, parsePatchPath } from './filter.parser';
 
@@ -14,16 +14,6 @@ const eq = (attribute: string, value: string): FilterExpression => ({
   value: { type: 'string', value },
 });
 const pr = (attribute: string): FilterExpression => ({ kind: 'present', path: path(attribute) });
-
-const errorOf = (run: () => unknown): ScimError => {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof ScimError) return error;
-    throw error;
-  }
-  throw new Error('expected a ScimError');
-};
 
 describe('parseFilter', () => {
   it.each([
@@ -148,7 +138,7 @@ describe('parseFilter', () => {
   });
 
   it('rejects a quote-breaking injection attempt instead of guessing', () => {
-    expect(errorOf(() => parseFilter('userName eq "x" or "1" eq "1"')).scimType).toBe('invalidFilter');
+    expect(scimErrorOf(() => parseFilter('userName eq "x" or "1" eq "1"')).scimType).toBe('invalidFilter');
   });
 
   it.each([
@@ -166,7 +156,7 @@ describe('parseFilter', () => {
     ['1abc pr', "'1abc' is not an attribute path at position 1"],
     ['a pr and', 'expected an attribute name at position 9, found the end of the filter'],
   ])('rejects %j with a positioned message', (filter, message) => {
-    const error = errorOf(() => parseFilter(filter));
+    const error = scimErrorOf(() => parseFilter(filter));
     expect(error.status).toBe(400);
     expect(error.scimType).toBe('invalidFilter');
     expect(error.detail).toContain(message);
@@ -174,13 +164,13 @@ describe('parseFilter', () => {
 
   it('limits length and depth', () => {
     const long = `userName eq "${'a'.repeat(5000)}"`;
-    expect(errorOf(() => parseFilter(long)).detail).toBe('filter longer than 4096 characters');
+    expect(scimErrorOf(() => parseFilter(long)).detail).toBe('filter longer than 4096 characters');
     expect(() => parseFilter(long, { maxLength: 6000 })).not.toThrow();
 
     const deep = (levels: number) => `${'not ('.repeat(levels)}a pr${')'.repeat(levels)}`;
     expect(() => parseFilter(deep(8))).not.toThrow();
-    expect(errorOf(() => parseFilter(deep(9))).detail).toMatch(/nested deeper than 16 levels/);
-    expect(errorOf(() => parseFilter(deep(3), { maxDepth: 5 })).scimType).toBe('invalidFilter');
+    expect(scimErrorOf(() => parseFilter(deep(9))).detail).toMatch(/nested deeper than 16 levels/);
+    expect(scimErrorOf(() => parseFilter(deep(3), { maxDepth: 5 })).scimType).toBe('invalidFilter');
   });
 });
 
@@ -210,6 +200,6 @@ describe('parsePatchPath', () => {
   });
 
   it('rejects trailing text', () => {
-    expect(errorOf(() => parsePatchPath('members[value eq "1"] x')).detail).toContain("unexpected 'x'");
+    expect(scimErrorOf(() => parsePatchPath('members[value eq "1"] x')).detail).toContain("unexpected 'x'");
   });
 });

@@ -7,7 +7,7 @@ import {
   type ResourceTypeName,
 } from '../schema/builtin-schemas';
 import { createSchemaRegistry } from '../schema/schema-registry';
-import { aGroup, aUser, CUSTOM_USER_SCHEMA } from '../testing/builders';
+import { aGroup, aUser, CUSTOM_USER_SCHEMA, scimErrorOf } from '../testing/builders';
 import { applyPatch } from './apply-patch';
 
 const registry = createSchemaRegistry([
@@ -31,16 +31,6 @@ const patch = (document: JsonObject, operations: JsonObject[], resourceType: Res
   applyPatch(registry, resourceType, document, patchBody(...operations));
 const patchGroup = (operations: JsonObject[], group: JsonObject = aGroup()) =>
   patch(group, operations, 'Group');
-
-const errorOf = (run: () => unknown): ScimError => {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof ScimError) return error;
-    throw error;
-  }
-  throw new Error('expected a ScimError');
-};
 
 const memberIds = (document: JsonObject) =>
   (document.members as JsonObject[] | undefined)?.map((member) => member.value) ?? [];
@@ -403,13 +393,13 @@ describe('applyPatch — errors', () => {
     ],
     ['add without a value', [{ op: 'add', path: 'title' }], 'invalidValue', "'add' needs a value"],
   ])('rejects %s', (_case, operations, scimType, detail) => {
-    const error = errorOf(() => patch(aUser(), operations));
+    const error = scimErrorOf(() => patch(aUser(), operations));
     expect(error).toMatchObject({ status: 400, scimType });
     expect(error.detail).toContain(detail);
   });
 
   it('names the failing operation', () => {
-    const error = errorOf(() =>
+    const error = scimErrorOf(() =>
       patch(aUser(), [
         { op: 'replace', path: 'title', value: 'x' },
         { op: 'Remove', path: 'userName' },
@@ -422,17 +412,17 @@ describe('applyPatch — errors', () => {
     const path = `${CUSTOM_USER_SCHEMA}:hrisId`;
     const first = patch(aUser(), [{ op: 'add', path, value: 'H1' }]);
     expect(patch(first.document, [{ op: 'add', path, value: 'H1' }]).changed).toBe(false);
-    expect(errorOf(() => patch(first.document, [{ op: 'replace', path, value: 'H2' }])).scimType).toBe(
+    expect(scimErrorOf(() => patch(first.document, [{ op: 'replace', path, value: 'H2' }])).scimType).toBe(
       'mutability',
     );
-    expect(errorOf(() => patch(first.document, [{ op: 'remove', path }])).scimType).toBe('mutability');
+    expect(scimErrorOf(() => patch(first.document, [{ op: 'remove', path }])).scimType).toBe('mutability');
   });
 
   it('requires the PatchOp schema and operations', () => {
     expect(
-      errorOf(() => applyPatch(registry, 'User', aUser(), { Operations: [{ op: 'add' }] })).scimType,
+      scimErrorOf(() => applyPatch(registry, 'User', aUser(), { Operations: [{ op: 'add' }] })).scimType,
     ).toBe('invalidSyntax');
-    expect(errorOf(() => applyPatch(registry, 'User', aUser(), patchBody())).detail).toBe(
+    expect(scimErrorOf(() => applyPatch(registry, 'User', aUser(), patchBody())).detail).toBe(
       "'Operations' must be a non-empty array",
     );
   });

@@ -1,8 +1,7 @@
-import { ScimError } from '../errors/scim-error';
 import { type JsonObject } from '../json';
 import { AGENT_SCHEMA, ENTERPRISE_USER_SCHEMA, GROUP_SCHEMA, USER_SCHEMA } from '../schema/builtin-schemas';
 import { createSchemaRegistry } from '../schema/schema-registry';
-import { CUSTOM_USER_SCHEMA } from '../testing/builders';
+import { CUSTOM_USER_SCHEMA, scimErrorOf } from '../testing/builders';
 import { normalizeResource } from './normalize';
 
 const registry = createSchemaRegistry([
@@ -23,16 +22,6 @@ const userBody = (overrides: JsonObject = {}): JsonObject => ({
   ...overrides,
 });
 const normalizeUser = (body: JsonObject) => normalizeResource(registry, 'User', body);
-
-const errorOf = (run: () => unknown): ScimError => {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof ScimError) return error;
-    throw error;
-  }
-  throw new Error('expected a ScimError');
-};
 
 describe('normalizeResource', () => {
   it('maps attribute names to their canonical case and keeps values as sent', () => {
@@ -82,7 +71,7 @@ describe('normalizeResource', () => {
   it('coerces Entra\'s "True"/"False" strings for booleans', () => {
     expect(normalizeUser(userBody({ active: 'False' })).document.active).toBe(false);
     expect(normalizeUser(userBody({ active: 'TRUE' })).document.active).toBe(true);
-    expect(errorOf(() => normalizeUser(userBody({ active: 'yes' }))).scimType).toBe('invalidValue');
+    expect(scimErrorOf(() => normalizeUser(userBody({ active: 'yes' }))).scimType).toBe('invalidValue');
   });
 
   it('ignores read-only attributes and reports them', () => {
@@ -170,21 +159,23 @@ describe('normalizeResource', () => {
     ],
     [{ userName: 'a', USERNAME: 'b' }, "'userName' is given twice"],
   ])('rejects %j as invalidValue', (overrides, detail) => {
-    const error = errorOf(() => normalizeUser(userBody(overrides)));
+    const error = scimErrorOf(() => normalizeUser(userBody(overrides)));
     expect(error).toMatchObject({ status: 400, scimType: 'invalidValue' });
     expect(error.detail).toContain(detail);
   });
 
   it('enforces required attributes', () => {
-    expect(errorOf(() => normalizeUser({ schemas: [USER_SCHEMA], displayName: 'x' })).detail).toBe(
+    expect(scimErrorOf(() => normalizeUser({ schemas: [USER_SCHEMA], displayName: 'x' })).detail).toBe(
       "'userName' is required",
     );
-    expect(errorOf(() => normalizeUser(userBody({ userName: '' }))).detail).toBe("'userName' is required");
-    expect(errorOf(() => normalizeResource(registry, 'Group', { schemas: [GROUP_SCHEMA] })).detail).toBe(
+    expect(scimErrorOf(() => normalizeUser(userBody({ userName: '' }))).detail).toBe(
+      "'userName' is required",
+    );
+    expect(scimErrorOf(() => normalizeResource(registry, 'Group', { schemas: [GROUP_SCHEMA] })).detail).toBe(
       "'displayName' is required",
     );
     expect(
-      errorOf(() =>
+      scimErrorOf(() =>
         normalizeResource(registry, 'Agent', {
           schemas: [AGENT_SCHEMA],
           displayName: 'Expense bot',
@@ -195,11 +186,11 @@ describe('normalizeResource', () => {
   });
 
   it('requires schemas naming the core schema', () => {
-    expect(errorOf(() => normalizeUser({ userName: 'x' }))).toMatchObject({ scimType: 'invalidSyntax' });
-    expect(errorOf(() => normalizeUser({ schemas: [GROUP_SCHEMA], userName: 'x' })).detail).toBe(
+    expect(scimErrorOf(() => normalizeUser({ userName: 'x' }))).toMatchObject({ scimType: 'invalidSyntax' });
+    expect(scimErrorOf(() => normalizeUser({ schemas: [GROUP_SCHEMA], userName: 'x' })).detail).toBe(
       `'schemas' must include ${USER_SCHEMA}`,
     );
-    expect(errorOf(() => normalizeResource(registry, 'User', [])).scimType).toBe('invalidSyntax');
+    expect(scimErrorOf(() => normalizeResource(registry, 'User', [])).scimType).toBe('invalidSyntax');
   });
 
   it('normalizes an Agent', () => {

@@ -1,3 +1,4 @@
+import { ScimError } from '../errors/scim-error';
 import { type JsonObject } from '../json';
 import { ENTERPRISE_USER_SCHEMA, GROUP_SCHEMA, USER_SCHEMA } from '../schema/builtin-schemas';
 
@@ -47,3 +48,14 @@ export const aGroup = (overrides: JsonObject = {}): JsonObject => ({
   ],
   ...overrides,
 });
+
+/** The ScimError `run` throws; fails the test when it throws nothing or something else. */
+export const scimErrorOf = (run: () => unknown): ScimError => {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof ScimError) return error;
+    throw error;
+  }
+  throw new Error('expected a ScimError');
+};
