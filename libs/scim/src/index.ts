@@ -21,3 +21,4 @@ export * from './schema/discovery';
 export * from './query/project';
 export * from './query/list-query';
 export * from './query/sort';
+export * from './bulk/bulk';

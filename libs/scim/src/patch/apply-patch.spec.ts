@@ -233,6 +233,34 @@ describe('applyPatch — Microsoft Entra ID', () => {
       ]);
     });
 
+    it('accepts a flattened value path as a key of a path-less value', () => {
+      const change = patch(aUser(), [
+        {
+          op: 'replace',
+          value: { 'emails[type eq "work"].value': 'babs@work.com', 'name.givenName': 'Barb' },
+        },
+      ]);
+      expect((change.document.emails as JsonObject[])[0]).toEqual({
+        value: 'babs@work.com',
+        type: 'work',
+        primary: true,
+      });
+      expect(change.changedAttributes).toEqual(['name', 'emails']);
+    });
+
+    it('sets the manager from a bare id', () => {
+      const change = patch(aUser(), [
+        {
+          op: 'Add',
+          path: `${ENTERPRISE_USER_SCHEMA}:manager`,
+          value: '0f1e2d3c-0000-4000-8000-000000000001',
+        },
+      ]);
+      expect((change.document[ENTERPRISE_USER_SCHEMA] as JsonObject).manager).toEqual({
+        value: '0f1e2d3c-0000-4000-8000-000000000001',
+      });
+    });
+
     it('removes a member through a value filter', () => {
       const change = patchGroup([{ op: 'remove', path: `members[value eq "${MANDY}"]` }]);
       expect(memberIds(change.document)).toEqual([BABS]);

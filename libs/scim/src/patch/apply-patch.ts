@@ -136,12 +136,22 @@ class Patcher {
       this.applyValueObject(op, value);
       return;
     }
+    this.applyAtPath(op, path, value, false);
+  }
+
+  private applyAtPath(
+    op: PatchOperationName,
+    path: string,
+    value: JsonValue | undefined,
+    ignoreReadOnly: boolean,
+  ) {
     const target = this.resolveTarget(path);
     if (target.kind === 'extension') {
       this.applyToExtension(op, target.schema, value);
       return;
     }
     if (target.location.attribute.mutability === 'readOnly' || target.sub?.mutability === 'readOnly') {
+      if (ignoreReadOnly) return;
       throw mutability(`'${target.path}' is read-only`);
     }
     this.applyToAttribute(op, target, value);
@@ -150,6 +160,11 @@ class Patcher {
   /** add / replace without a path: each key is an attribute path, read-only ones ignored (Okta's `id`). */
   private applyValueObject(op: 'add' | 'replace', value: JsonObject): void {
     for (const [key, item] of Object.entries(value)) {
+      // Entra flattens value paths into keys too: { "emails[type eq \"work\"].value": "…" }.
+      if (key.includes('[')) {
+        this.applyAtPath(op, key, item, true);
+        continue;
+      }
       const target = resolveBodyKey(this.registry, this.resourceType, key);
       switch (target.kind) {
         case 'schemas':
@@ -455,6 +470,13 @@ const mergeSubAttributes = (
   for (const [key, value] of Object.entries(addition)) {
     const sub = subAttribute(attribute, key);
     if (sub) next = setSubAttribute(next, sub, value, path);
+  }
+  if (!deepEqual(current.value, next.value)) {
+    // Read-only sub-attributes (manager.displayName) described the previous value; the server sets them anew.
+    const stale = (attribute.subAttributes ?? [])
+      .filter((sub) => sub.mutability === 'readOnly')
+      .map((sub) => sub.name);
+    next = Object.fromEntries(Object.entries(next).filter(([key]) => !stale.includes(key)));
   }
   return next;
 };

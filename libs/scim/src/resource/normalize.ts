@@ -134,6 +134,9 @@ const normalizeComplex = (
   value: unknown,
   path: string,
 ): JsonObject | undefined => {
+  // Entra sets the manager with a bare id: "…:manager": "26118915-…" means { "value": "26118915-…" }.
+  if (typeof value === 'string' && subAttribute(definition, 'value'))
+    return normalizeComplex(definition, { value }, path);
   if (!isJsonObject(value)) throw invalidValue(`'${path}' is complex and takes an object`);
   const result: JsonObject = {};
   for (const [key, item] of Object.entries(value)) {
