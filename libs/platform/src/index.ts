@@ -32,5 +32,6 @@ export {
   currentRequestContext,
   type RequestContext,
   runWithRequestContext,
+  setContextPrincipal,
 } from './request-context/request-context';
 export * from './validation/zod-validation';

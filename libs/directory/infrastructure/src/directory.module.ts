@@ -1,5 +1,5 @@
 import { type EventStore } from '@mandate/eventstore';
-import { ApiKeyRepository, type Clock, PLATFORM_CLOCK } from '@mandate/platform';
+import { ApiKeyRepository, type Clock, PLATFORM_CLOCK, registerErrorRenderer } from '@mandate/platform';
 import { TenancyModule } from '@mandate/tenancy';
 import {
   type DynamicModule,
@@ -25,6 +25,9 @@ import { DomainsController } from './domains/domains.controller';
 import { EventsController, IDENTITY_EVENT_STORE } from './events/events.controller';
 import { HrisController, HrisDeliveriesController } from './hris-intake/hris.controller';
 import { HrisInbox } from './hris-intake/hris-inbox';
+import { ScimController } from './scim/scim.controller';
+import { renderScimError } from './scim/scim-errors';
+import { ScimService } from './scim/scim.service';
 import { LifecycleReactions } from './lifecycle/lifecycle.reactions';
 import { ScheduledDeactivations } from './lifecycle/scheduled-deactivations';
 import { OrganizationsController } from './organizations/organizations.controller';
@@ -105,6 +108,7 @@ export class DirectoryModule {
     secretKey,
     domainResolver = dnsDomainResolver,
   }: DirectoryModuleOptions): DynamicModule {
+    registerErrorRenderer('/scim/', (error) => renderScimError(error));
     return {
       module: DirectoryModule,
       imports: [TenancyModule.forContext({ context: 'directory', schema: 'directory' })],
@@ -117,6 +121,7 @@ export class DirectoryModule {
         EventsController,
         HrisController,
         HrisDeliveriesController,
+        ScimController,
       ],
       providers: [
         { provide: DIRECTORY_EVENT_STORE, useValue: eventStore },
@@ -216,6 +221,17 @@ export class DirectoryModule {
             resources: ResourcesRepository,
             clock: Clock,
           ) => new HrisInbox(dataSource, secrets, users, resources, clock, new Logger('HrisInbox')),
+        },
+        {
+          provide: ScimService,
+          inject: [DataSource, ResourcesRepository, UsersService, GroupsService, AgentsService],
+          useFactory: (
+            dataSource: DataSource,
+            resources: ResourcesRepository,
+            users: UsersService,
+            groups: GroupsService,
+            agents: AgentsService,
+          ) => new ScimService(dataSource, resources, users, groups, agents),
         },
         DirectoryLifecycle,
       ],

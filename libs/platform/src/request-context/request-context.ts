@@ -53,7 +53,7 @@ export const newRequestContext = (requestId: string, correlationId: string): Req
   principal: null,
 });
 
-/** @internal Records the authenticated caller on a request's context. */
+/** Records the authenticated caller on a request's context (routes that authenticate themselves, like SCIM). */
 export const setContextPrincipal = (context: RequestContext, principal: Principal): void => {
   (context as MutableRequestContext).principal = principal;
 };
