@@ -62,8 +62,9 @@ describe('SCIM 2.0 (standalone, over HTTP)', () => {
       schemas: [ERROR],
       status: '409',
       scimType: 'uniqueness',
-      detail: expect.any(String),
+      detail: again.body!['detail'],
     });
+    expect(again.body!['detail']).toMatch(/userName is unique/);
     const filtered = await scim(`/Users?filter=${encodeURIComponent('userName eq "grace@acme.example"')}`);
     expect(filtered.body!['totalResults']).toBe(1);
   });
