@@ -321,6 +321,8 @@ const agentDetails = {
   description: z.string().max(2000).nullable(),
   /** The users accountable for the agent; an agent always has at least one. */
   ownerIds: z.array(userIdSchema).min(1).max(20),
+  /** The SCIM document as an IdP provisioned it (canonical names), or null for an agent registered through the API. */
+  resource: resourceDocument.nullable(),
 };
 
 export const AgentRegisteredV1 = defineIntegrationEvent(

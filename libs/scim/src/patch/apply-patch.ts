@@ -250,6 +250,7 @@ class Patcher {
     }
     if (!isJsonObject(value)) throw invalidValue(`'${schema.id}' takes an object of its attributes`);
     for (const [key, item] of Object.entries(value)) {
+      if (key.toLowerCase() === 'schemas') continue;
       const resolved = this.registry.resolveAttribute(this.resourceType, {
         schema: schema.id,
         attribute: key.split('.')[0] ?? key,

@@ -179,7 +179,7 @@ describe('normalizeResource', () => {
         normalizeResource(registry, 'Agent', {
           schemas: [AGENT_SCHEMA],
           displayName: 'Expense bot',
-          owners: [{ display: 'Babs' }],
+          owners: [{ $ref: 'https://example.com/scim/v2/Users/u1' }],
         }),
       ).detail,
     ).toBe("'owners.value' is required in every value of 'owners'");
@@ -208,7 +208,14 @@ describe('normalizeResource', () => {
       agentUserName: 'expense-bot',
       displayName: 'Expense bot',
       active: true,
-      owners: [{ value: 'u1', $ref: 'https://example.com/scim/v2/Users/u1', display: 'Babs' }],
+      owners: [{ value: 'u1', $ref: 'https://example.com/scim/v2/Users/u1' }],
     });
+  });
+
+  it('ignores the `schemas` a client repeats inside an extension object', () => {
+    const { document } = normalizeUser(
+      userBody({ [ENTERPRISE_USER_SCHEMA]: { schemas: [ENTERPRISE_USER_SCHEMA], department: 'R&D' } }),
+    );
+    expect(document[ENTERPRISE_USER_SCHEMA]).toEqual({ department: 'R&D' });
   });
 });

@@ -258,6 +258,8 @@ export const normalizeResource = (
         if (!isJsonObject(value))
           throw invalidValue(`'${target.schema}' must be an object of its attributes`);
         for (const [innerKey, innerValue] of Object.entries(value)) {
+          // Clients that serialise an extension as a resource of its own repeat its `schemas` inside.
+          if (innerKey.toLowerCase() === 'schemas') continue;
           const path = parseAttributePath(innerKey);
           const resolved =
             path && path.schema === undefined

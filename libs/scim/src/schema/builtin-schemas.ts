@@ -226,7 +226,8 @@ export const GROUP_SCHEMA_DEFINITION: SchemaDefinition = {
       [
         identifier('value', 'Identifier of the member of this Group.', { mutability: 'immutable' }),
         reference('$ref', ['User', 'Group'], 'The URI of the member.', { mutability: 'immutable' }),
-        text('display', 'A human-readable name of the member.', { mutability: 'immutable' }),
+        // Computed from the member's own name (readOnly here), so it can never go stale or lie.
+        text('display', 'A human-readable name of the member.', { mutability: 'readOnly' }),
         text('type', 'The type of the member.', {
           mutability: 'immutable',
           canonicalValues: ['User', 'Group'],
@@ -251,7 +252,7 @@ export const AGENT_SCHEMA_DEFINITION: SchemaDefinition = {
       [
         identifier('value', 'The id of a User who owns the agent.', { required: true }),
         reference('$ref', ['User'], 'The URI of the owner.'),
-        text('display', 'A human-readable name of the owner.'),
+        text('display', 'A human-readable name of the owner.', { mutability: 'readOnly' }),
       ],
       { multiValued: true, description: 'The users accountable for the agent.' },
     ),

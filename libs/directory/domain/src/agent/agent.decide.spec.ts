@@ -14,6 +14,7 @@ const details = {
   displayName: 'Invoice bot',
   description: 'Approves invoices',
   ownerIds: [ada],
+  resource: null,
 };
 const command = <C extends AgentCommand>(type: C['type'], data: C['data']) => ({ type, data, now: t1 }) as C;
 const registered = (): AgentEvent => ({

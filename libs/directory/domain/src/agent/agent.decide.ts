@@ -7,6 +7,8 @@ export interface AgentDetails {
   readonly displayName: string;
   readonly description: string | null;
   readonly ownerIds: readonly string[];
+  /** The SCIM document when an IdP provisions the agent; null when it is managed through the API. */
+  readonly resource: Readonly<Record<string, unknown>> | null;
 }
 
 /**
@@ -100,7 +102,7 @@ const assertOwnersActive = (ownerIds: readonly string[], activeOwnerIds: readonl
 };
 
 const changedDetails = (before: AgentDetails, after: AgentDetails): string[] =>
-  (['externalId', 'displayName', 'description', 'ownerIds'] as const).filter(
+  (['externalId', 'displayName', 'description', 'ownerIds', 'resource'] as const).filter(
     (field) => JSON.stringify(before[field]) !== JSON.stringify(after[field]),
   );
 
@@ -124,6 +126,7 @@ const decide = (command: AgentCommand, state: Agent): AgentEvent[] => {
             displayName: details.displayName,
             description: details.description,
             ownerIds: [...details.ownerIds],
+            resource: details.resource === null ? null : { ...details.resource },
             source,
             registeredAt: at,
           },
@@ -151,6 +154,7 @@ const decide = (command: AgentCommand, state: Agent): AgentEvent[] => {
             displayName: details.displayName,
             description: details.description,
             ownerIds: [...details.ownerIds],
+            resource: details.resource === null ? null : { ...details.resource },
             changed,
             source,
           },
@@ -201,9 +205,11 @@ const decide = (command: AgentCommand, state: Agent): AgentEvent[] => {
 const evolve = (state: Agent, event: AgentEvent): Agent => {
   switch (event.type) {
     case 'directory.agent.registered': {
-      const { orgId, agentId, directoryId, externalId, displayName, description, ownerIds } = event.data;
+      const { orgId, agentId, directoryId, externalId, displayName, description, ownerIds, resource } =
+        event.data;
       return {
         status: 'active',
+        resource,
         orgId,
         agentId,
         directoryId,
@@ -215,8 +221,8 @@ const evolve = (state: Agent, event: AgentEvent): Agent => {
     }
     case 'directory.agent.updated': {
       if (state.status !== 'active' && state.status !== 'suspended') return state;
-      const { externalId, displayName, description, ownerIds } = event.data;
-      return { ...state, externalId, displayName, description, ownerIds };
+      const { externalId, displayName, description, ownerIds, resource } = event.data;
+      return { ...state, externalId, displayName, description, ownerIds, resource };
     }
     case 'directory.agent.suspended':
       return state.status === 'active' ? { ...state, status: 'suspended' } : state;

@@ -104,7 +104,10 @@ const changesBetween = (before: UserSnapshot, after: UserSnapshot): string[] => 
   for (const field of PROFILE_FIELDS) if (before.profile[field] !== after.profile[field]) changed.add(field);
   const keys = new Set([...Object.keys(before.resource), ...Object.keys(after.resource)]);
   for (const key of keys) {
-    if (key !== 'active' && !sameJson(before.resource[key], after.resource[key])) changed.add(key);
+    // A change of status has events of its own; `active` counts here only when the document's
+    // spelling of an unchanged status changes (sent, or left out).
+    const statusEvent = key === 'active' && before.active !== after.active;
+    if (!statusEvent && !sameJson(before.resource[key], after.resource[key])) changed.add(key);
   }
   return [...changed].sort();
 };
@@ -144,29 +147,33 @@ const decide = (command: UserCommand, state: User): UserEvent[] => {
       validUserName(snapshot.userName);
       const key = { orgId: user.orgId, directoryId: user.directoryId, userId: user.userId };
       const events: UserEvent[] = [];
+      const flips = user.active !== snapshot.active;
+      if (flips && !snapshot.active) {
+        events.push({
+          type: 'directory.user.deactivated',
+          data: { ...key, source, reason: deactivationReason, effectiveAt: at },
+        });
+      } else if (flips) {
+        events.push({ type: 'directory.user.reactivated', data: { ...key, source, effectiveAt: at } });
+      }
+      // After the status event, so the document ends exactly as sent (a status event writes `active`
+      // into it; a source that leaves `active` out gets it left out).
       const changed = changesBetween(user, snapshot);
-      if (changed.length > 0) {
+      const spelledOtherwise = flips && !sameJson(snapshot.resource['active'], snapshot.active);
+      if (changed.length > 0 || spelledOtherwise) {
         events.push({
           type: 'directory.user.updated',
           data: {
             ...key,
             externalId: snapshot.externalId,
             userName: snapshot.userName,
-            changed,
+            changed: changed.length > 0 ? changed : ['active'],
             previous: previousProfile(user.profile, snapshot.profile),
             profile: snapshot.profile,
             source,
             resource: { ...snapshot.resource },
           },
         });
-      }
-      if (user.active && !snapshot.active) {
-        events.push({
-          type: 'directory.user.deactivated',
-          data: { ...key, source, reason: deactivationReason, effectiveAt: at },
-        });
-      } else if (!user.active && snapshot.active) {
-        events.push({ type: 'directory.user.reactivated', data: { ...key, source, effectiveAt: at } });
       }
       return events;
     }

@@ -22,6 +22,8 @@ export interface AgentInput {
   readonly description: string | null;
   readonly ownerIds: readonly string[];
   readonly externalId: string | null;
+  /** The SCIM document, for agents an IdP provisions. */
+  readonly resource?: Readonly<Record<string, unknown>> | null;
 }
 
 interface AgentRow {
@@ -71,6 +73,7 @@ export class AgentsService {
       agentId,
       directoryId: options.directoryId ?? null,
       ...input,
+      resource: input.resource ?? null,
       source: options.source ?? 'admin',
       activeOwnerIds: await this.activeUsers(orgId, input.ownerIds),
     });
@@ -90,6 +93,7 @@ export class AgentsService {
       'UpdateAgent',
       {
         ...input,
+        resource: input.resource ?? null,
         source: options.source ?? 'admin',
         activeOwnerIds: await this.activeUsers(orgId, input.ownerIds),
       },

@@ -190,7 +190,7 @@ const apply = async (manager: EntityManager, event: RecordedEvent): Promise<void
         externalId,
         name: userName,
         active,
-        doc: { ...resource, id: userId, active },
+        doc: { ...resource, id: userId, ...(!active && { active: false }) },
       },
       event,
     );
@@ -216,7 +216,7 @@ const apply = async (manager: EntityManager, event: RecordedEvent): Promise<void
           externalId,
           name: userName,
           active,
-          doc: { ...resource, id: userId, active },
+          doc: { ...resource, id: userId, ...(!active && { active: false }) },
         },
         event,
       );

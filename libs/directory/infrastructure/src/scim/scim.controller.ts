@@ -117,6 +117,13 @@ export class ScimController {
     send(response, { status: 200, body: renderSchema(scope.registry, id, scope.baseUrl) });
   }
 
+  @All(['ServiceProviderConfig', 'ResourceTypes', 'ResourceTypes/:name', 'Schemas', 'Schemas/:id'])
+  async discoveryIsReadOnly(@Req() request: Request, @Res() response: Response) {
+    await this.scope(request);
+    response.setHeader('Allow', 'GET');
+    throw new ScimError(405, undefined, 'Discovery endpoints are read-only: use GET');
+  }
+
   @All('Me')
   async me(@Req() request: Request) {
     await this.scope(request);

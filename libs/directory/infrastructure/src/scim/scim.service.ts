@@ -197,7 +197,7 @@ export class ScimService {
     ifMatch: EntityTagCondition | undefined,
     projection: Projection,
   ): Promise<ScimResult> {
-    return this.modify(scope, type, id, ifMatch, projection, (current) =>
+    return this.modify(scope, type, id, ifMatch, projection, 'PUT', (current) =>
       replaceResource(scope.registry, type, current, body),
     );
   }
@@ -210,7 +210,7 @@ export class ScimService {
     ifMatch: EntityTagCondition | undefined,
     projection: Projection,
   ): Promise<ScimResult> {
-    return this.modify(scope, type, id, ifMatch, projection, (current) =>
+    return this.modify(scope, type, id, ifMatch, projection, 'PATCH', (current) =>
       applyPatch(scope.registry, type, current, body),
     );
   }
@@ -244,6 +244,7 @@ export class ScimService {
     id: string,
     ifMatch: EntityTagCondition | undefined,
     projection: Projection,
+    method: 'PUT' | 'PATCH',
     change: (current: ScimDocument) => ResourceChange,
   ): Promise<ScimResult> {
     for (let attempt = 1; ; attempt++) {
@@ -263,10 +264,11 @@ export class ScimService {
     const fresh = await this.find(scope, type, id);
     if (
       type === 'Group' &&
+      method === 'PATCH' &&
       projection.attributes.length === 0 &&
       projection.excludedAttributes.length === 0
     ) {
-      // Entra and Okta expect 204 from a group PATCH or PUT; the members could be many.
+      // Entra expects 204 from a group PATCH (the members could be many); PUT answers with the group.
       return { status: 204, headers: { ETag: formatVersion(fresh.version) } };
     }
     const [rendered] = await this.render(scope, type, [fresh]);
@@ -331,27 +333,25 @@ export class ScimService {
         );
         return;
       case 'Agent': {
+        await this.agents.update(orgId, row.id, this.agentInput(result.document), {
+          source: 'scim',
+          expectedRevision: row.version,
+        });
+        // As for users, an agent without `active` is active.
         const active = result.document['active'] !== false;
-        if (result.changedAttributes.some((name) => name.toLowerCase() !== 'active')) {
-          await this.agents.update(orgId, row.id, this.agentInput(result.document), {
-            source: 'scim',
-            expectedRevision: row.version,
-          });
-        }
-        if (active !== row.active) {
-          if (active) await this.agents.reactivate(orgId, row.id);
-          else await this.agents.suspend(orgId, row.id, 'scim');
-        }
+        if (!active && row.active) await this.agents.suspend(orgId, row.id, 'scim');
+        if (active && !row.active) await this.agents.reactivate(orgId, row.id);
         return;
       }
     }
   }
 
+  /** A user without `active` is active: unassigned takes the default (RFC 7643 §4.1.1 leaves it to us). */
   private userSnapshot(document: ScimDocument) {
     const userName = textAt(document, 'userName');
     if (userName === undefined) throw new ScimError(400, 'invalidValue', 'userName is required');
     const active = document['active'] !== false;
-    const resource = { ...withoutServerAttributes(document), active };
+    const resource = withoutServerAttributes(document);
     return {
       externalId: textAt(document, 'externalId') ?? null,
       userName,
@@ -391,11 +391,13 @@ export class ScimService {
   private agentInput(document: ScimDocument) {
     const displayName = textAt(document, 'displayName');
     if (displayName === undefined) throw new ScimError(400, 'invalidValue', 'displayName is required');
+    const { active: _active, ...resource } = withoutServerAttributes(document);
     return {
       displayName,
       description: textAt(document, 'description') ?? null,
       externalId: textAt(document, 'externalId') ?? null,
       ownerIds: valuesOf(document['owners']),
+      resource: { ...resource, ...(document['active'] !== undefined && { active: true }) },
     };
   }
 
@@ -418,10 +420,6 @@ export class ScimService {
     const ids = rows.map((row) => row.id);
     const groups = type === 'User' && !forWrite ? await this.resources.groupsOf(ids) : undefined;
     const members = type === 'Group' ? await this.resources.membersOf(ids) : undefined;
-    const names =
-      members && !forWrite
-        ? await this.memberNames([...members.values()].flat().map((m) => m.memberId))
-        : undefined;
     return rows.map((row) => {
       const document: ScimDocument = { ...(row.doc as ScimDocument), id: row.id };
       if (groups) {
@@ -440,15 +438,10 @@ export class ScimService {
         if (of.length > 0) {
           document['members'] = of.map((member) => {
             const endpoint = member.memberType === 'user' ? 'Users' : 'Groups';
-            const display = names?.get(member.memberId);
-            return forWrite
-              ? { value: member.memberId, type: member.memberType === 'user' ? 'User' : 'Group' }
-              : {
-                  value: member.memberId,
-                  $ref: `${scope.baseUrl}/${endpoint}/${member.memberId}`,
-                  type: member.memberType === 'user' ? 'User' : 'Group',
-                  ...(display !== undefined && { display }),
-                };
+            const type = member.memberType === 'user' ? 'User' : 'Group';
+            const value: JsonObject = { value: member.memberId, type };
+            if (!forWrite) value['$ref'] = `${scope.baseUrl}/${endpoint}/${member.memberId}`;
+            return value;
           });
         }
       }
@@ -463,17 +456,6 @@ export class ScimService {
       }
       return document;
     });
-  }
-
-  private async memberNames(ids: readonly string[]): Promise<Map<string, string>> {
-    if (ids.length === 0) return new Map();
-    const rows: { id: string; name: string; doc: { displayName?: unknown } }[] = await this.dataSource.query(
-      'select id, name, doc from directory.resources where id = any($1::text[])',
-      [ids],
-    );
-    return new Map(
-      rows.map((row) => [row.id, typeof row.doc.displayName === 'string' ? row.doc.displayName : row.name]),
-    );
   }
 
   private registryOf(directory: DirectoryRow): SchemaRegistry {
