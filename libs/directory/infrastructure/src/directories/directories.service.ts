@@ -1,6 +1,7 @@
 import { type CustomAttributeDefinition, type DirectoryProvider, directoryStream } from '@mandate/contracts';
 import { directoryDecider, directoryNotFound, kindOfProvider } from '@mandate/directory-domain';
 import { DomainError } from '@mandate/kernel';
+import { schemaExtensionProblems } from '@mandate/scim';
 import { randomBytes } from 'node:crypto';
 import { type DataSource } from 'typeorm';
 import { newId } from '../ids';
@@ -59,6 +60,20 @@ export interface CreatedDirectoryView extends DirectoryView {
   /** HRIS directories whose secret Mandate issues (generic, Workday, Rippling): shown in this response only. */
   readonly signingSecret?: string;
 }
+
+/** A directory's custom attributes as the SCIM engine declares an extension schema. */
+export const toDeclaration = (schema: CustomSchema) => ({
+  resourceType: schema.resourceType,
+  schema: schema.schemaUrn,
+  attributes: schema.attributes.map(({ name, type, multiValued, required, caseExact, description }) => ({
+    name,
+    type,
+    multiValued,
+    required,
+    caseExact,
+    ...(description && { description }),
+  })),
+});
 
 /** The HRIS provider of a directory (its webhook path and verification scheme). */
 export const hrisProviderOf = (provider: DirectoryProvider): HrisProvider | null => {
@@ -290,6 +305,10 @@ export class DirectoriesService {
     baseUrl: string,
   ): Promise<DirectoryView> {
     await this.row(orgId, directoryId);
+    const problems = schemaExtensionProblems([toDeclaration(schema)]);
+    if (problems.length > 0) {
+      throw new DomainError('invalid', 'DIRECTORY_SCHEMA_INVALID', problems.join('; '), { problems });
+    }
     await this.execute(directoryStream(directoryId), orgId, 'DeclareAttributes', schema);
     return this.get(orgId, directoryId, baseUrl);
   }

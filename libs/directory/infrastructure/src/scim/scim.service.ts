@@ -25,7 +25,7 @@ import {
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type DataSource } from 'typeorm';
 import { type AgentsService } from '../agents/agents.service';
-import { type CustomSchema, type DirectoryRow } from '../directories/directories.service';
+import { type DirectoryRow, toDeclaration } from '../directories/directories.service';
 import { parseScimToken, scimTokenMatches } from '../directories/scim-token';
 import { type WriteOptions } from '../persistence/directory-writer';
 import { type GroupsService } from '../resources/groups.service';
@@ -471,19 +471,6 @@ export class ScimService {
     return compileFilter(filter, scope.registry, type);
   }
 }
-
-export const toDeclaration = (schema: CustomSchema) => ({
-  resourceType: schema.resourceType,
-  schema: schema.schemaUrn,
-  attributes: schema.attributes.map(({ name, type, multiValued, required, caseExact, description }) => ({
-    name,
-    type,
-    multiValued,
-    required,
-    caseExact,
-    ...(description && { description }),
-  })),
-});
 
 /** The name of what a type keeps outside its document: a user's `groups`, a group's `members`. */
 const DERIVED: Readonly<Partial<Record<ResourceTypeName, string>>> = { User: 'groups', Group: 'members' };
