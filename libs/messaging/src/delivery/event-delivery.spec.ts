@@ -17,7 +17,7 @@ const messageOf = (event: RecordedEvent): IncomingMessage => ({
 
 const setUp = (handle: (event: RecordedEvent) => Promise<void>, { failingSink = false } = {}) => {
   const registry = new IntegrationEventRegistry();
-  registry.define('directory.user.provisioned', 1, z.object({ userId: z.string() }));
+  registry.define('directory.sample.recorded', 1, z.object({ userId: z.string() }));
   const parked: DeadLetter[] = [];
   const logger = new RecordingLogger();
   const stopping = new AbortController();
@@ -124,7 +124,7 @@ describe('EventDelivery', () => {
       }),
     ]);
     expect(logger.messages('error')).toEqual([
-      `MESSAGING_POISON_MESSAGE_PARKED group=audit-trail event=${event.id} type=directory.user.provisioned ` +
+      `MESSAGING_POISON_MESSAGE_PARKED group=audit-trail event=${event.id} type=directory.sample.recorded ` +
         'origin=mandate.directory.events.v1/2@41 attempts=3 error=constraint violated',
     ]);
   });

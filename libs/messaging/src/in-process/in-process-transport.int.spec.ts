@@ -57,7 +57,7 @@ describeOnDatabases('InProcessTransport over the event store', (connectionString
     const organizations = ['org_a', 'org_b', 'org_c'];
     for (let sequence = 0; sequence < 20; sequence += 1)
       for (const orgId of organizations) await grant(orgId, `${orgId}-m${sequence % 2}`, sequence);
-    await store.append('directory.user-u1', [{ type: 'directory.user.provisioned', data: {} }], {
+    await store.append('directory.user-u1', [{ type: 'directory.sample.recorded', data: {} }], {
       metadata: { orgId: 'org_a', actor, correlationId: 'c' },
     });
 

@@ -144,7 +144,7 @@ describe('InProcessTransport', () => {
   it('delivers each context’s events in store order, as the wire envelope decodes them', async () => {
     const { directory, authz, transport, received, handle } = setUp();
     for (let index = 0; index < 3; index += 1) {
-      await append(directory, `org_${index % 2}`, `directory.user-u${index}`, 'directory.user.provisioned', {
+      await append(directory, `org_${index % 2}`, `directory.user-u${index}`, 'directory.sample.recorded', {
         userId: `u${index}`,
         joinedAt: new Date('2026-03-01T09:00:00.000Z'),
       });
@@ -185,7 +185,7 @@ describe('InProcessTransport', () => {
 
   it('publishes nothing, because consumers read the store itself', async () => {
     const { directory, transport } = setUp();
-    await append(directory, 'org_0', 'directory.user-u1', 'directory.user.provisioned', {});
+    await append(directory, 'org_0', 'directory.user-u1', 'directory.sample.recorded', {});
     const before = [...directory.events];
     await transport.publish('directory', before);
     expect(directory.events).toEqual(before);
@@ -200,7 +200,7 @@ describe('InProcessTransport', () => {
 
   it('resumes a group from its checkpoint, and a new group from the beginning', async () => {
     const { directory, transport, received, handle } = setUp();
-    await append(directory, 'org_0', 'directory.user-u1', 'directory.user.provisioned', {});
+    await append(directory, 'org_0', 'directory.user-u1', 'directory.sample.recorded', {});
     const first = await transport.consume({ groupId: 'g1', contexts: ['directory'], handle });
     await waitUntil(
       'the first event',
@@ -209,7 +209,7 @@ describe('InProcessTransport', () => {
     );
     await first.stop();
 
-    await append(directory, 'org_0', 'directory.user-u2', 'directory.user.provisioned', {});
+    await append(directory, 'org_0', 'directory.user-u2', 'directory.sample.recorded', {});
     const resumed = await transport.consume({ groupId: 'g1', contexts: ['directory'], handle });
     await waitUntil(
       'the second event',
@@ -269,8 +269,8 @@ describe('InProcessTransport', () => {
 
   it('stops in the middle of a batch without acknowledging it, so it is delivered again', async () => {
     const { directory, transport } = setUp();
-    await append(directory, 'org_0', 'directory.user-u1', 'directory.user.provisioned', {});
-    await append(directory, 'org_0', 'directory.user-u2', 'directory.user.provisioned', {});
+    await append(directory, 'org_0', 'directory.user-u1', 'directory.sample.recorded', {});
+    await append(directory, 'org_0', 'directory.user-u2', 'directory.sample.recorded', {});
     let consumer: { stop(): Promise<void> } | undefined;
     const seen: string[] = [];
     let stopped: Promise<void> | undefined;

@@ -10,7 +10,7 @@ describe('Kafka records', () => {
     expect(message.key).toBe('org_42');
     expect(message.headers).toMatchObject({
       ce_id: event.id,
-      ce_type: 'directory.user.provisioned',
+      ce_type: 'directory.sample.recorded',
       ce_source: '/mandate/directory',
       ce_subject: 'directory.user-u7',
       'content-type': 'application/json',

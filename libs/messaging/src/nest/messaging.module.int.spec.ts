@@ -70,7 +70,7 @@ const appModule = (
 };
 
 const provision = (store: PostgresEventStore, userId: string) =>
-  store.append(`directory.user-${userId}`, [{ type: 'directory.user.provisioned', data: { userId } }], {
+  store.append(`directory.user-${userId}`, [{ type: 'directory.sample.recorded', data: { userId } }], {
     metadata: { orgId: 'org_nest', actor: { type: 'system', id: 'test' }, correlationId: 'c' },
   });
 

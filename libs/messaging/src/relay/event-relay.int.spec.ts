@@ -19,7 +19,7 @@ import { EventRelay, relayLag, relaySubscriptionId } from './event-relay';
 
 jest.setTimeout(90_000);
 
-defineIntegrationEvent('directory.group.created', 1, z.object({ groupId: z.string(), name: z.string() }));
+defineIntegrationEvent('directory.sample.grouped', 1, z.object({ groupId: z.string(), name: z.string() }));
 
 const actor = { type: 'directory', id: 'scim-directory-1', via: 'scim' } as const;
 
@@ -45,7 +45,7 @@ describeWithServices(['postgres', 'kafka'], 'EventRelay', ({ postgres, kafka: br
     for (let index = 0; index < count; index += 1)
       await store.append(
         `directory.user-${orgId}-${index}`,
-        [{ type: 'directory.user.provisioned', data: { userId: `${orgId}-${index}` } }],
+        [{ type: 'directory.sample.recorded', data: { userId: `${orgId}-${index}` } }],
         { metadata: { orgId, actor, correlationId: `corr-${orgId}` } },
       );
   };
@@ -129,7 +129,7 @@ describeWithServices(['postgres', 'kafka'], 'EventRelay', ({ postgres, kafka: br
     );
     expect(published).toHaveLength(33);
     expect(new Set(published.map((envelope) => envelope.type))).toEqual(
-      new Set(['directory.user.provisioned']),
+      new Set(['directory.sample.recorded']),
     );
     expect(await store.getCheckpoint(relaySubscriptionId('directory'))).toEqual(await store.headPosition());
   });
@@ -138,7 +138,7 @@ describeWithServices(['postgres', 'kafka'], 'EventRelay', ({ postgres, kafka: br
     await store.append(
       'directory.group-g1',
       [
-        { type: 'directory.group.created', data: { groupId: 'g1', name: 'Finance', undeclared: 'dropped' } },
+        { type: 'directory.sample.grouped', data: { groupId: 'g1', name: 'Finance', undeclared: 'dropped' } },
         { type: 'directory.group.renamed', data: { groupId: 'g1', name: 'Accounting', at: '2026-03-01' } },
       ],
       {

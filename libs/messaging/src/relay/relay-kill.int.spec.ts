@@ -89,7 +89,7 @@ describeWithServices(
         await store.append(
           `directory.user-${stream}`,
           Array.from({ length: Math.min(EVENTS_PER_APPEND, to - index) }, (_, offset) => ({
-            type: 'directory.user.updated',
+            type: 'directory.sample.updated',
             data: { sequence: index + offset },
           })),
           { metadata: { orgId: `org_${stream % 7}`, actor, correlationId: `corr-${index}` } },

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 /** A recorded event as a store would return it, for tests; every field can be overridden. */
 export const recordedEvent = (overrides: Partial<RecordedEvent> = {}): RecordedEvent => ({
   id: uuidv7(),
-  type: 'directory.user.provisioned',
+  type: 'directory.sample.recorded',
   schemaVersion: 1,
   orgId: 'org_1',
   stream: 'directory.user-u1',
