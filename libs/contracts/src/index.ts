@@ -1,3 +1,4 @@
+export * from './authz-events';
 export * from './cloud-events';
 export * from './directory-events';
 export { ContractViolation, type ContractViolationCode, type WireResult } from './contract-violation';

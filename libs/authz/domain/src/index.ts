@@ -1,1 +1,3 @@
-export {};
+export * from './mandate/mandate.decide';
+export * from './policy/permissions';
+export * from './policy/policy.decide';
