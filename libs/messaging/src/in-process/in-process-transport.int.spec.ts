@@ -11,7 +11,7 @@ import { consumerSubscriptionId, InProcessTransport } from './in-process-transpo
 
 jest.setTimeout(60_000);
 
-defineIntegrationEvent('authz.mandate.granted', 1, z.object({ mandateId: z.string(), scope: z.string() }));
+defineIntegrationEvent('authz.sample.granted', 1, z.object({ mandateId: z.string(), scope: z.string() }));
 
 const actor = { type: 'user', id: 'user_admin' } as const;
 
@@ -35,7 +35,7 @@ describeOnDatabases('InProcessTransport over the event store', (connectionString
   const grant = (orgId: string, mandate: string, sequence: number, scope: unknown = `scope-${sequence}`) =>
     store.append(
       `authz.mandate-${mandate}`,
-      [{ type: 'authz.mandate.granted', data: { mandateId: mandate, scope, sequence } }],
+      [{ type: 'authz.sample.granted', data: { mandateId: mandate, scope, sequence } }],
       { metadata: { orgId, actor, correlationId: `corr-${mandate}` } },
     );
 

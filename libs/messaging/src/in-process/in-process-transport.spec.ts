@@ -19,7 +19,7 @@ import { RecordingLogger } from '../testing/recording-logger';
 import { waitUntil } from '../testing/wait-until';
 import { consumerSubscriptionId, InProcessTransport } from './in-process-transport';
 
-defineIntegrationEvent('authz.role.assigned', 1, z.object({ roleId: z.string() }));
+defineIntegrationEvent('authz.sample.assigned', 1, z.object({ roleId: z.string() }));
 
 /** Just enough of an event store for these tests: ordered, durable checkpoints, subscriptions that poll. */
 class InMemoryEventStore implements EventStore {
@@ -148,7 +148,7 @@ describe('InProcessTransport', () => {
         userId: `u${index}`,
         joinedAt: new Date('2026-03-01T09:00:00.000Z'),
       });
-      await append(authz, 'org_0', `authz.role-r${index}`, 'authz.role.assigned', {
+      await append(authz, 'org_0', `authz.role-r${index}`, 'authz.sample.assigned', {
         roleId: `r${index}`,
         extra: 1,
       });
@@ -235,9 +235,9 @@ describe('InProcessTransport', () => {
     const { authz, transport, received, parked, logger, handle } = setUp(
       (event) => event.stream === 'authz.role-r2',
     );
-    await append(authz, 'org_0', 'authz.role-r1', 'authz.role.assigned', { roleId: 1 });
-    await append(authz, 'org_0', 'authz.role-r2', 'authz.role.assigned', { roleId: 'r2' });
-    await append(authz, 'org_0', 'authz.role-r3', 'authz.role.assigned', { roleId: 'r3' });
+    await append(authz, 'org_0', 'authz.role-r1', 'authz.sample.assigned', { roleId: 1 });
+    await append(authz, 'org_0', 'authz.role-r2', 'authz.sample.assigned', { roleId: 'r2' });
+    await append(authz, 'org_0', 'authz.role-r3', 'authz.sample.assigned', { roleId: 'r3' });
 
     const consumer = await transport.consume({ groupId: 'g1', contexts: ['authz'], handle });
     await waitUntil(

@@ -111,7 +111,7 @@ describeWithServices(['kafka'], 'KafkaTransport', ({ kafka: brokers }) => {
 
   it('refuses to publish another context’s events on a context’s topic', async () => {
     await expect(
-      transport.publish('directory', [recordedEvent({ type: 'authz.role.assigned' })]),
+      transport.publish('directory', [recordedEvent({ type: 'authz.sample.assigned' })]),
     ).rejects.toThrow(/not a directory event/);
   });
 

@@ -76,7 +76,7 @@ describeWithServices(['postgres', 'kafka'], 'EventRelay', ({ postgres, kafka: br
 
   it('publishes its context’s events from a durable checkpoint and reports its lag', async () => {
     await provisionUsers('org_relay', 30);
-    await store.append('authz.role-r1', [{ type: 'authz.role.created', data: {} }], {
+    await store.append('authz.role-r1', [{ type: 'authz.sample.created', data: {} }], {
       metadata: { orgId: 'org_relay', actor, correlationId: 'c' },
     });
     expect(await relayLag(store, 'directory')).toMatchObject({ checkpoint: null, caughtUp: false });
