@@ -1,4 +1,5 @@
 export * from './auth/api-auth.guard';
+export * from './commands/context-writer';
 export * from './auth/api-key';
 export * from './auth/api-key.repository';
 export * from './auth/api-key.verifier';

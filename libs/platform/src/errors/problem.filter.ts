@@ -41,7 +41,7 @@ export class ProblemExceptionFilter implements ExceptionFilter {
     const foreign = [...foreignRenderers].find(([prefix]) => request.path.startsWith(prefix))?.[1];
     if (foreign) {
       const rendered = foreign(error, request);
-      if (rendered.status >= 500) {
+      if (rendered.status >= 500 && rendered.status !== 501) {
         this.logger.error({
           msg: 'request failed',
           err: error,
