@@ -1,0 +1,3 @@
+import { prefixedId } from '@mandate/platform';
+
+export const newId = (prefix: 'rol' | 'map' | 'mdt'): string => prefixedId(prefix);
