@@ -170,4 +170,40 @@ describe('SCIM 2.0 (standalone, over HTTP)', () => {
     });
     expect(unknown.status).toBe(400);
   });
+
+  it('concurrent PATCHes without If-Match all apply, one after the other (SCIM-9)', async () => {
+    const created = await Promise.all(
+      Array.from({ length: 16 }, (_, index) => newUser(`parallel${index}@acme.example`)),
+    );
+    const ids = created.map((user) => user.body!['id'] as string);
+    const group = await scim('/Groups', { body: { schemas: [GROUP], displayName: 'Parallel' } });
+    const groupId = group.body!['id'] as string;
+    const adds = await Promise.all(
+      ids.map((id) =>
+        scim(`/Groups/${groupId}`, {
+          method: 'PATCH',
+          body: { schemas: [PATCH], Operations: [{ op: 'Add', path: 'members', value: [{ value: id }] }] },
+        }),
+      ),
+    );
+    expect(adds.map((answer) => answer.status)).toEqual(ids.map(() => 204));
+    const members = (await scim(`/Groups/${groupId}`)).body!['members'] as { value: string }[];
+    expect(members.map((member) => member.value).sort()).toEqual([...ids].sort());
+
+    const aliases = ids.map((_, index) => `alias${index}@acme.example`);
+    const patches = await Promise.all(
+      aliases.map((value) =>
+        scim(`/Users/${ids[0]!}`, {
+          method: 'PATCH',
+          body: {
+            schemas: [PATCH],
+            Operations: [{ op: 'add', path: 'emails', value: [{ value, type: 'other' }] }],
+          },
+        }),
+      ),
+    );
+    expect(patches.map((answer) => answer.status)).toEqual(aliases.map(() => 200));
+    const emails = (await scim(`/Users/${ids[0]!}`)).body!['emails'] as { value: string }[];
+    expect(emails.map((email) => email.value).sort()).toEqual([...aliases].sort());
+  });
 });
