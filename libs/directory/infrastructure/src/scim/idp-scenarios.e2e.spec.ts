@@ -37,8 +37,8 @@ describe('Okta and Entra ID provisioning runs (standalone, over HTTP)', () => {
 
   it('runs an Entra ID provisioning cycle in both PATCH dialects', async () => {
     const summary = await runEntraProvisioning(await directoryFor('entra_id'));
-    expect(summary.steps.filter((step) => step.startsWith('[default]'))).toHaveLength(15);
-    expect(summary.steps.filter((step) => step.startsWith('[aadOptscim062020]'))).toHaveLength(15);
+    expect(summary.steps.filter((step) => step.startsWith('[default]'))).toHaveLength(16);
+    expect(summary.steps.filter((step) => step.startsWith('[aadOptscim062020]'))).toHaveLength(16);
     expect(Object.keys(summary.ids)).toEqual(
       expect.arrayContaining(['default:user', 'default:group', 'aadOptscim062020:user']),
     );

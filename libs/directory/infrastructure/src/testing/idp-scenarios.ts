@@ -803,6 +803,45 @@ const entraCycle = async (run: Run, dialect: EntraDialect) => {
   await run.membershipEvent('directory.group.member_added', groupId, user.id);
   await run.membershipEvent('directory.group.member_added', groupId, other.id);
 
+  // SCIM-9: neither client sends If-Match, and changes of one group may arrive at once.
+  step('members: several adds at once, then several removals at once, none lost (no If-Match)');
+  const crowd = await Promise.all(
+    Array.from({ length: 8 }, async (_, index) => {
+      const userName = `crowd${index}.${tag}@contoso.example`;
+      const created = await run.scim('POST', '/Users', 201, { schemas: [USER], userName, active: true });
+      return created.body!['id'] as string;
+    }),
+  );
+  await Promise.all(
+    crowd.map((id) =>
+      run.scim(
+        'PATCH',
+        `/Groups/${groupId}`,
+        204,
+        patch({ op: op('add'), path: 'members', value: [{ $ref: null, value: id }] }),
+      ),
+    ),
+  );
+  await run.expectMembers(groupId, [user.id, other.id, ...crowd]);
+  await Promise.all(
+    crowd.map((id) =>
+      run.scim(
+        'PATCH',
+        `/Groups/${groupId}`,
+        204,
+        compliant
+          ? patch({ op: 'remove', path: `members[value eq "${id}"]` })
+          : patch({ op: 'Remove', path: 'members', value: [{ value: id }] }),
+      ),
+    ),
+  );
+  await run.expectMembers(groupId, [user.id, other.id]);
+  for (const id of crowd) {
+    await run.membershipEvent('directory.group.member_added', groupId, id);
+    await run.membershipEvent('directory.group.member_removed', groupId, id);
+  }
+  await Promise.all(crowd.map((id) => run.scim('DELETE', `/Users/${id}`, 204)));
+
   step(`group: ${op('replace')} displayName answers 204`);
   const renamed = `${groupName} (renamed)`;
   await run.scim(
