@@ -232,7 +232,12 @@ class Run {
     const text = await response.text();
     if (response.status !== 200)
       this.fail(`management API GET ${path} answered ${response.status}: ${text.slice(0, 400)}`);
-    const body: unknown = JSON.parse(text);
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      body = undefined;
+    }
     if (!isObject(body)) this.fail(`management API GET ${path} answered ${text.slice(0, 200)}`);
     return body;
   }
