@@ -206,4 +206,37 @@ describe('SCIM 2.0 (standalone, over HTTP)', () => {
     const emails = (await scim(`/Users/${ids[0]!}`)).body!['emails'] as { value: string }[];
     expect(emails.map((email) => email.value).sort()).toEqual([...aliases].sort());
   });
+
+  it("a group PATCH straight after a member's DELETE succeeds, and the member then leaves", async () => {
+    // The member leaves its groups by a reaction to the DELETE, a moment later: a PATCH in between
+    // still finds it in the group. Five rounds, so the race is almost surely met.
+    for (let round = 0; round < 5; round++) {
+      const kept = (await newUser(`kept${round}@acme.example`)).body!['id'] as string;
+      const leaver = (await newUser(`leaver${round}@acme.example`)).body!['id'] as string;
+      const group = await scim('/Groups', {
+        body: {
+          schemas: [GROUP],
+          displayName: `Leavers ${round}`,
+          members: [{ value: kept }, { value: leaver }],
+        },
+      });
+      const groupId = group.body!['id'] as string;
+      expect((await scim(`/Users/${leaver}`, { method: 'DELETE' })).status).toBe(204);
+      const renamed = await scim(`/Groups/${groupId}`, {
+        method: 'PATCH',
+        body: {
+          schemas: [PATCH],
+          Operations: [{ op: 'Replace', path: 'displayName', value: `Stayers ${round}` }],
+        },
+      });
+      expect(renamed.status).toBe(204);
+      const members = await app.eventually(async () => {
+        const read = await scim(`/Groups/${groupId}`);
+        const values = ((read.body!['members'] ?? []) as { value: string }[]).map((member) => member.value);
+        return values.includes(leaver) ? null : values;
+      });
+      expect(members).toEqual([kept]);
+      expect((await scim(`/Groups/${groupId}`)).body!['displayName']).toBe(`Stayers ${round}`);
+    }
+  });
 });

@@ -260,7 +260,8 @@ export class ScimService {
         const [current] = await this.render(scope, type, [row], { forWrite: true });
         const result = change(current!);
         try {
-          if (result.changed) await this.write(scope, type, row, result, { expectedRevision: row.version });
+          if (result.changed)
+            await this.write(scope, type, row, current!, result, { expectedRevision: row.version });
           return;
         } catch (error) {
           if (!(error instanceof WrongExpectedRevisionError) || ifMatch) throw error;
@@ -345,6 +346,7 @@ export class ScimService {
     scope: ScimScope,
     type: ResourceTypeName,
     row: ResourceRow,
+    before: ScimDocument,
     result: ResourceChange,
     options: WriteOptions,
   ): Promise<void> {
@@ -357,7 +359,7 @@ export class ScimService {
         await this.groups.change(
           orgId,
           row.id,
-          await this.groupSnapshot(scope, result.document),
+          await this.groupSnapshot(scope, result.document, before),
           'scim',
           options,
         );
@@ -391,8 +393,12 @@ export class ScimService {
     };
   }
 
-  /** The group without its members, and its members checked to be users or groups of this directory. */
-  private async groupSnapshot(scope: ScimScope, document: ScimDocument) {
+  /**
+   * The group without its members, and its members checked to be users or groups of this directory.
+   * Members carried over from `before` are kept as they are: a member deleted a moment ago stays in
+   * its groups until the directory's reaction removes it, and is no reason to refuse the change.
+   */
+  private async groupSnapshot(scope: ScimScope, document: ScimDocument, before?: ScimDocument) {
     const displayName = textAt(document, 'displayName');
     if (displayName === undefined) throw new ScimError(400, 'invalidValue', 'displayName is required');
     const { members: rawMembers, ...rest } = withoutServerAttributes(document);
@@ -402,7 +408,12 @@ export class ScimService {
       this.resources.existing(directoryId, 'User', ids),
       this.resources.existing(directoryId, 'Group', ids),
     ]);
-    const unknown = ids.filter((id) => !users.has(id) && !groups.has(id));
+    const carried = new Map<unknown, 'user' | 'group'>(
+      (Array.isArray(before?.['members']) ? (before['members'] as unknown[]) : []).flatMap((member) =>
+        isObject(member) ? [[member['value'], member['type'] === 'Group' ? 'group' : 'user'] as const] : [],
+      ),
+    );
+    const unknown = ids.filter((id) => !users.has(id) && !groups.has(id) && !carried.has(id));
     if (unknown.length > 0) {
       throw new ScimError(
         400,
@@ -414,7 +425,10 @@ export class ScimService {
       externalId: textAt(document, 'externalId') ?? null,
       displayName,
       resource: rest,
-      members: ids.map((id) => ({ id, type: users.has(id) ? ('user' as const) : ('group' as const) })),
+      members: ids.map((id) => ({
+        id,
+        type: users.has(id) ? ('user' as const) : groups.has(id) ? ('group' as const) : carried.get(id)!,
+      })),
     };
   }
 
