@@ -885,8 +885,16 @@ const entraCycle = async (run: Run, dialect: EntraDialect) => {
   await run.findNone('Users', `userName eq "${user.userName}"`);
   await run.userEvent('directory.user.deleted', user.id);
 
-  step("hard delete of a member: it leaves the group's members (a reaction: awaited)");
+  step('hard delete of a member, a group rename straight after; the member leaves (awaited)');
   await run.scim('DELETE', `/Users/${other.id}`, 204);
+  const final = `${groupName} (final)`;
+  await run.scim(
+    'PATCH',
+    `/Groups/${groupId}`,
+    204,
+    patch({ op: op('replace'), path: 'displayName', value: final }),
+  );
+  await run.findOne('Groups', byName(final), groupId, 'excludedAttributes=members&');
   await run.userEvent('directory.user.deleted', other.id);
   const left = await run.event('directory.group.member_removed', { groupId, memberId: other.id });
   run.equal(left.data['reason'], 'member_deleted', 'the reason of directory.group.member_removed');
