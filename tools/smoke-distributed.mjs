@@ -1,11 +1,13 @@
 // Distributed-mode smoke test: the four services as separate processes on PostgreSQL and Kafka, one
-// organization created in directory and seen by authn, authz and audit through Kafka.
-// Needs DATABASE_URL and KAFKA_BROKERS; run `npm run build` first. Bounded: gives up after 90 s.
+// organization created in directory and seen by authn, authz and audit through Kafka; then a SCIM
+// directory of that organization provisioned by the scripted Okta and Entra ID runs (the build of
+// libs/directory/infrastructure/src/testing/idp-scenarios.ts).
+// Needs DATABASE_URL and KAFKA_BROKERS; run `npm run build` first. Bounded: gives up after 180 s.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import pg from 'pg';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -17,7 +19,7 @@ const database = `mandate_smoke_${run}`;
 const adminKey = `mandate_admin_${randomBytes(24).toString('base64url')}`;
 const secretKey = randomBytes(32).toString('base64');
 const services = { directory: 18181, authn: 18182, authz: 18183, audit: 18184 };
-const deadline = Date.now() + 90_000;
+const deadline = Date.now() + 180_000;
 
 const admin = new pg.Client({ connectionString: DATABASE_URL });
 await admin.connect();
@@ -52,6 +54,30 @@ const request = async (port, path, init = {}) => {
   return { status: response.status, body: await response.json().catch(() => null) };
 };
 
+/** The scripted IdP runs, compiled to CommonJS: their exports are the module's default export. */
+const loadScenarios = async () => {
+  const loaded = await import(
+    pathToFileURL(join(root, 'dist/libs/directory/infrastructure/src/testing/idp-scenarios.js')).href
+  );
+  const scenarios = loaded.default ?? loaded;
+  for (const name of ['runOktaProvisioning', 'runEntraProvisioning']) {
+    if (typeof scenarios[name] !== 'function') throw new Error(`The idp-scenarios build exports no ${name}`);
+  }
+  return scenarios;
+};
+
+/** `promise`, or a rejection once the smoke test's deadline passes. */
+const beforeDeadline = (what, promise) => {
+  let timer;
+  const expired = new Promise((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`Timed out during ${what}`)),
+      Math.max(0, deadline - Date.now()),
+    );
+  });
+  return Promise.race([promise, expired]).finally(() => clearTimeout(timer));
+};
+
 const eventually = async (what, probe) => {
   for (;;) {
     const result = await probe().catch(() => null);
@@ -62,7 +88,9 @@ const eventually = async (what, probe) => {
 };
 
 let failed = false;
+let passed = 0;
 try {
+  const scenarios = await loadScenarios();
   for (const [service, port] of Object.entries(services)) {
     await eventually(`${service} to be ready`, async () => (await request(port, '/ready')).status === 200);
     console.log(`smoke: ${service} ready on ${port}`);
@@ -82,11 +110,36 @@ try {
     if (seen.name !== `Smoke ${run}`) throw new Error(`${service} knows ${orgId} under another name`);
     console.log(`smoke: ${service} knows ${orgId} (${Date.now() - started} ms after creation)`);
   }
-  console.log('smoke: 1 passed, 0 failed');
+  passed++;
+
+  const directory = await request(services.directory, `/api/v1/organizations/${orgId}/directories`, {
+    method: 'POST',
+    body: JSON.stringify({ name: `Smoke SCIM ${run}`, provider: 'okta' }),
+  });
+  if (directory.status !== 201) throw new Error(`Creating a SCIM directory answered ${directory.status}`);
+  const target = {
+    scimBaseUrl: directory.body.endpoint,
+    token: directory.body.token,
+    adminUrl: `http://127.0.0.1:${services.directory}`,
+    adminKey,
+    orgId,
+  };
+  for (const [client, scenario] of [
+    ['okta', scenarios.runOktaProvisioning],
+    ['entra', scenarios.runEntraProvisioning],
+  ]) {
+    const begun = Date.now();
+    const summary = await beforeDeadline(`the ${client} provisioning run`, scenario(target));
+    console.log(
+      `smoke: ${client} provisioning run passed, ${summary.steps.length} steps (${Date.now() - begun} ms)`,
+    );
+    passed++;
+  }
+  console.log(`smoke: ${passed} passed, 0 failed`);
 } catch (error) {
   failed = true;
   console.error(`smoke: ${error.message}`);
-  console.log('smoke: 0 passed, 1 failed');
+  console.log(`smoke: ${passed} passed, 1 failed`);
 } finally {
   for (const child of children) child.kill('SIGTERM');
   await Promise.all(

@@ -170,4 +170,73 @@ describe('SCIM 2.0 (standalone, over HTTP)', () => {
     });
     expect(unknown.status).toBe(400);
   });
+
+  it('concurrent PATCHes without If-Match all apply, one after the other (SCIM-9)', async () => {
+    const created = await Promise.all(
+      Array.from({ length: 16 }, (_, index) => newUser(`parallel${index}@acme.example`)),
+    );
+    const ids = created.map((user) => user.body!['id'] as string);
+    const group = await scim('/Groups', { body: { schemas: [GROUP], displayName: 'Parallel' } });
+    const groupId = group.body!['id'] as string;
+    const adds = await Promise.all(
+      ids.map((id) =>
+        scim(`/Groups/${groupId}`, {
+          method: 'PATCH',
+          body: { schemas: [PATCH], Operations: [{ op: 'Add', path: 'members', value: [{ value: id }] }] },
+        }),
+      ),
+    );
+    expect(adds.map((answer) => answer.status)).toEqual(ids.map(() => 204));
+    const members = (await scim(`/Groups/${groupId}`)).body!['members'] as { value: string }[];
+    expect(members.map((member) => member.value).sort()).toEqual([...ids].sort());
+
+    const aliases = ids.map((_, index) => `alias${index}@acme.example`);
+    const patches = await Promise.all(
+      aliases.map((value) =>
+        scim(`/Users/${ids[0]!}`, {
+          method: 'PATCH',
+          body: {
+            schemas: [PATCH],
+            Operations: [{ op: 'add', path: 'emails', value: [{ value, type: 'other' }] }],
+          },
+        }),
+      ),
+    );
+    expect(patches.map((answer) => answer.status)).toEqual(aliases.map(() => 200));
+    const emails = (await scim(`/Users/${ids[0]!}`)).body!['emails'] as { value: string }[];
+    expect(emails.map((email) => email.value).sort()).toEqual([...aliases].sort());
+  });
+
+  it("a group PATCH straight after a member's DELETE succeeds, and the member then leaves", async () => {
+    // The member leaves its groups by a reaction to the DELETE, a moment later: a PATCH in between
+    // still finds it in the group. Five rounds, so the race is almost surely met.
+    for (let round = 0; round < 5; round++) {
+      const kept = (await newUser(`kept${round}@acme.example`)).body!['id'] as string;
+      const leaver = (await newUser(`leaver${round}@acme.example`)).body!['id'] as string;
+      const group = await scim('/Groups', {
+        body: {
+          schemas: [GROUP],
+          displayName: `Leavers ${round}`,
+          members: [{ value: kept }, { value: leaver }],
+        },
+      });
+      const groupId = group.body!['id'] as string;
+      expect((await scim(`/Users/${leaver}`, { method: 'DELETE' })).status).toBe(204);
+      const renamed = await scim(`/Groups/${groupId}`, {
+        method: 'PATCH',
+        body: {
+          schemas: [PATCH],
+          Operations: [{ op: 'Replace', path: 'displayName', value: `Stayers ${round}` }],
+        },
+      });
+      expect(renamed.status).toBe(204);
+      const members = await app.eventually(async () => {
+        const read = await scim(`/Groups/${groupId}`);
+        const values = ((read.body!['members'] ?? []) as { value: string }[]).map((member) => member.value);
+        return values.includes(leaver) ? null : values;
+      });
+      expect(members).toEqual([kept]);
+      expect((await scim(`/Groups/${groupId}`)).body!['displayName']).toBe(`Stayers ${round}`);
+    }
+  });
 });

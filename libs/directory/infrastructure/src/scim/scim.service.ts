@@ -71,8 +71,11 @@ const unauthorized = () =>
   new ScimError(401, undefined, 'A valid bearer token of this directory is required');
 const notFound = (type: ResourceTypeName) => new ScimError(404, undefined, `No ${type} has this id`);
 
-/** Conflicts on concurrent writes without If-Match are retried this often (each time on the newer version). */
-const MAX_WRITE_ATTEMPTS = 8;
+/**
+ * Conflicts on concurrent writes without If-Match are retried (each time on the newer version) for
+ * this long: each round one writer wins, so N concurrent writers need up to N rounds.
+ */
+const WRITE_RETRY_BUDGET_MS = 5_000;
 
 const withoutServerAttributes = (document: ScimDocument): Record<string, unknown> => {
   const { id: _id, meta: _meta, ...rest } = document;
@@ -96,6 +99,8 @@ const textAt = (document: ScimDocument, key: string): string | undefined => {
 /** The SCIM 2.0 service of one directory: Users, Groups and Agents over the lifecycle commands. */
 export class ScimService {
   private readonly registries = new Map<string, { version: number; registry: SchemaRegistry }>();
+  /** The last queued write of each resource being written (see `oneAtATime`). */
+  private readonly writing = new Map<string, Promise<void>>();
 
   constructor(
     private readonly dataSource: DataSource,
@@ -247,20 +252,27 @@ export class ScimService {
     method: 'PUT' | 'PATCH',
     change: (current: ScimDocument) => ResourceChange,
   ): Promise<ScimResult> {
-    for (let attempt = 1; ; attempt++) {
-      const row = await this.find(scope, type, id);
-      this.assertIfMatch(ifMatch, row);
-      const [current] = await this.render(scope, type, [row], { forWrite: true });
-      const result = change(current!);
-      try {
-        if (result.changed) await this.write(scope, type, row, result, { expectedRevision: row.version });
-        break;
-      } catch (error) {
-        if (!(error instanceof WrongExpectedRevisionError) || ifMatch || attempt >= MAX_WRITE_ATTEMPTS)
-          throw error;
-        await sleep(attempt * 5);
+    await this.oneAtATime(id, async () => {
+      const giveUpAt = Date.now() + WRITE_RETRY_BUDGET_MS;
+      for (let attempt = 1; ; attempt++) {
+        const row = await this.find(scope, type, id);
+        this.assertIfMatch(ifMatch, row);
+        const [current] = await this.render(scope, type, [row], { forWrite: true });
+        const result = change(current!);
+        try {
+          if (result.changed)
+            await this.write(scope, type, row, current!, result, { expectedRevision: row.version });
+          return;
+        } catch (error) {
+          if (!(error instanceof WrongExpectedRevisionError) || ifMatch) throw error;
+          // Without If-Match a 412 would name a precondition the client never set.
+          if (Date.now() >= giveUpAt)
+            throw new ScimError(409, undefined, `The ${type} is being changed by other requests; retry`);
+          // Jittered, so the writers that lost a round do not meet again in lockstep.
+          await sleep(Math.random() * Math.min(50, attempt * 5));
+        }
       }
-    }
+    });
     const fresh = await this.find(scope, type, id);
     if (
       type === 'Group' &&
@@ -277,6 +289,25 @@ export class ScimService {
       body: project(scope.registry, type, rendered!, projection),
       headers: { ETag: formatVersion(fresh.version) },
     };
+  }
+
+  /**
+   * Runs the PUTs and PATCHes of one resource that reach this process one after the other: run
+   * together they would only conflict and retry (an IdP may send several changes of one group at
+   * once). Writes from other processes still meet the version check.
+   */
+  private async oneAtATime(id: string, work: () => Promise<void>): Promise<void> {
+    const mine = (this.writing.get(id) ?? Promise.resolve()).then(work);
+    const settled = mine.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.writing.set(id, settled);
+    try {
+      await mine;
+    } finally {
+      if (this.writing.get(id) === settled) this.writing.delete(id);
+    }
   }
 
   private assertIfMatch(ifMatch: EntityTagCondition | undefined, row: ResourceRow): void {
@@ -315,6 +346,7 @@ export class ScimService {
     scope: ScimScope,
     type: ResourceTypeName,
     row: ResourceRow,
+    before: ScimDocument,
     result: ResourceChange,
     options: WriteOptions,
   ): Promise<void> {
@@ -327,7 +359,7 @@ export class ScimService {
         await this.groups.change(
           orgId,
           row.id,
-          await this.groupSnapshot(scope, result.document),
+          await this.groupSnapshot(scope, result.document, before),
           'scim',
           options,
         );
@@ -361,8 +393,12 @@ export class ScimService {
     };
   }
 
-  /** The group without its members, and its members checked to be users or groups of this directory. */
-  private async groupSnapshot(scope: ScimScope, document: ScimDocument) {
+  /**
+   * The group without its members, and its members checked to be users or groups of this directory.
+   * Members carried over from `before` are kept as they are: a member deleted a moment ago stays in
+   * its groups until the directory's reaction removes it, and is no reason to refuse the change.
+   */
+  private async groupSnapshot(scope: ScimScope, document: ScimDocument, before?: ScimDocument) {
     const displayName = textAt(document, 'displayName');
     if (displayName === undefined) throw new ScimError(400, 'invalidValue', 'displayName is required');
     const { members: rawMembers, ...rest } = withoutServerAttributes(document);
@@ -372,7 +408,12 @@ export class ScimService {
       this.resources.existing(directoryId, 'User', ids),
       this.resources.existing(directoryId, 'Group', ids),
     ]);
-    const unknown = ids.filter((id) => !users.has(id) && !groups.has(id));
+    const carried = new Map<unknown, 'user' | 'group'>(
+      (Array.isArray(before?.['members']) ? (before['members'] as unknown[]) : []).flatMap((member) =>
+        isObject(member) ? [[member['value'], member['type'] === 'Group' ? 'group' : 'user'] as const] : [],
+      ),
+    );
+    const unknown = ids.filter((id) => !users.has(id) && !groups.has(id) && !carried.has(id));
     if (unknown.length > 0) {
       throw new ScimError(
         400,
@@ -384,7 +425,10 @@ export class ScimService {
       externalId: textAt(document, 'externalId') ?? null,
       displayName,
       resource: rest,
-      members: ids.map((id) => ({ id, type: users.has(id) ? ('user' as const) : ('group' as const) })),
+      members: ids.map((id) => ({
+        id,
+        type: users.has(id) ? ('user' as const) : groups.has(id) ? ('group' as const) : carried.get(id)!,
+      })),
     };
   }
 
