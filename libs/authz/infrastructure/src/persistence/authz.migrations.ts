@@ -87,12 +87,20 @@ export class CreateAuthzReadModels1767484800000 implements MigrationInterface {
         version      integer not null,
         updated_at   timestamptz not null
       )`);
+    await queryRunner.query(`
+      create table authz.announced_permissions (
+        org_id       text not null,
+        subject      text not null,
+        permissions  jsonb not null,
+        primary key (org_id, subject)
+      )`);
     await queryRunner.query('create index mandates_user_idx on authz.mandates (org_id, user_id)');
     await queryRunner.query('create index mandates_agent_idx on authz.mandates (org_id, agent_id)');
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
     for (const table of [
+      'announced_permissions',
       'mandates',
       'principals',
       'assignments',

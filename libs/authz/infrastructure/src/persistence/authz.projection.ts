@@ -24,7 +24,8 @@ const PROJECTION = 'authz.read-models';
 
 /** Where committed tuple changes go next: the in-memory graphs. */
 export interface GraphSink {
-  apply(changes: TupleChanges): void;
+  /** Resolves once the graphs reflect the changes, so a write answered after it is visible to checks. */
+  apply(changes: TupleChanges): Promise<void>;
 }
 
 /**
@@ -45,7 +46,7 @@ export class AuthzProjection {
         await dataSource.transaction(async (manager) => {
           for (const event of events) await apply(manager, event, changes);
         });
-        graphs.apply(changes);
+        await graphs.apply(changes);
       },
     });
     return new AuthzProjection(subscription);
@@ -226,5 +227,6 @@ const apply = async (manager: EntityManager, event: RecordedEvent, changes: Tupl
       await set("status = 'revoked', revoked_reason = $4", [event.data.reason]);
     else if (MandateSuspendedV1.is(event)) await set("status = 'suspended'", []);
     else if (MandateResumedV1.is(event)) await set("status = 'active'", []);
+    changes.mandatesChanged.add(event.orgId);
   }
 };

@@ -26,6 +26,10 @@ export class TupleChanges {
   private readonly byOrg = new Map<string, TupleOperation[]>();
   /** Organizations whose policy (roles, mappings, model) changed. */
   readonly policyChanged = new Set<string>();
+  /** Organizations whose mandates changed. */
+  readonly mandatesChanged = new Set<string>();
+  /** Principals whose status the directory changed, in order. */
+  readonly principals: { orgId: string; principalId: string; status: 'active' | 'inactive' | 'deleted' }[] = [];
 
   private of(orgId: string): TupleOperation[] {
     let operations = this.byOrg.get(orgId);
