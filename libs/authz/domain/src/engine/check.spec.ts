@@ -377,6 +377,123 @@ describe('cycles, depth and budget', () => {
     });
   });
 
+  it('does not keep a result a cycle cut short: a member of the cycle is settled when the cycle resolves', () => {
+    // signer = editor ∧ approver. Resolving editor visits a → b → a (cut: b looks empty for a moment)
+    // → c ∋ carl; approver then asks b again, which must now be granted.
+    const model: ModelJson = {
+      schemaVersion: '1.0',
+      types: {
+        doc: {
+          relations: {
+            editor: { this: ['group#member'] },
+            approver: { this: ['group#member'] },
+            signer: { intersection: [{ computed: 'editor' }, { computed: 'approver' }] },
+          },
+        },
+      },
+    };
+    const { engine } = engineFor(
+      model,
+      tuples(
+        'group:a#member@group:b#member',
+        'group:a#member@group:c#member',
+        'group:b#member@group:a#member',
+        'group:c#member@user:carl',
+        'doc:1#editor@group:a#member',
+        'doc:1#approver@group:b#member',
+      ),
+    );
+    const signer = { object: 'doc:1', relation: 'signer', subject: 'user:carl' };
+    expect(engine.check(signer).allowed).toBe(true);
+    const memberships = ['group:a', 'group:b', 'group:c'].map((object) => ({
+      object,
+      relation: 'member',
+      subject: 'user:carl',
+    }));
+    expect(engine.batchCheck([...memberships, signer]).map((r) => r.allowed)).toEqual([
+      true,
+      true,
+      true,
+      true,
+    ]);
+  });
+
+  it('does not keep cut-short results of a cycle through an intersection', () => {
+    const model: ModelJson = {
+      schemaVersion: '1.0',
+      types: {
+        node: {
+          relations: {
+            next: { this: ['node'] },
+            ok: { this: ['user'] },
+            reach: {
+              union: [
+                { this: ['user'] },
+                {
+                  intersection: [
+                    { computed: 'ok' },
+                    { tupleToUserset: { tupleset: 'next', computed: 'reach' } },
+                  ],
+                },
+              ],
+            },
+          },
+        },
+      },
+    };
+    // n1 → n2 → n1 is a cycle; n2 → n3 grants. Every node is ok for u.
+    const { engine } = engineFor(
+      model,
+      tuples(
+        'node:n1#next@node:n2',
+        'node:n2#next@node:n1',
+        'node:n2#next@node:n3',
+        'node:n3#reach@user:u',
+        ...['n1', 'n2', 'n3'].map((n) => `node:${n}#ok@user:u`),
+      ),
+    );
+    const requests = ['n1', 'n2', 'n3'].map((n) => ({
+      object: `node:${n}`,
+      relation: 'reach',
+      subject: 'user:u',
+    }));
+    expect(engine.batchCheck(requests).map((r) => r.allowed)).toEqual([true, true, true]);
+    expect(engine.batchCheck([...requests].reverse()).map((r) => r.allowed)).toEqual([true, true, true]);
+  });
+
+  it('settles a cycle only when all of it is union-only', () => {
+    // Root n1#gate = n1#reach ∧ n1#allowed is false, though n1#reach is true; n2#reach, cut short
+    // while n1#gate and n1#reach were in progress, is truly true and must not inherit the root's false.
+    const model: ModelJson = {
+      schemaVersion: '1.0',
+      types: {
+        node: {
+          relations: {
+            next: { this: ['node'] },
+            allowed: { this: ['user'] },
+            reach: {
+              union: [
+                { this: ['user'] },
+                { tupleToUserset: { tupleset: 'next', computed: 'reach' } },
+                { tupleToUserset: { tupleset: 'next', computed: 'gate' } },
+              ],
+            },
+            gate: { intersection: [{ computed: 'reach' }, { computed: 'allowed' }] },
+          },
+        },
+      },
+    };
+    const { engine } = engineFor(
+      model,
+      tuples('node:n1#next@node:n2', 'node:n1#next@node:n3', 'node:n2#next@node:n1', 'node:n3#reach@user:u'),
+    );
+    const results = engine.batchCheck([
+      { object: 'node:n1', relation: 'gate', subject: 'user:u' },
+      { object: 'node:n2', relation: 'reach', subject: 'user:u' },
+    ]);
+    expect(results.map((r) => r.allowed)).toEqual([false, true]);
+  });
+
   it('terminates on a cyclic folder hierarchy', () => {
     const { engine } = engineFor(
       documentsModel(),
