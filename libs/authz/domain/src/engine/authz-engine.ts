@@ -11,6 +11,7 @@ import {
 import { parseObject, parseSubject } from '../names';
 import { type ParsedTuple, type Tuple, validateTuples } from '../tuples/tuple';
 import { type Binding, type RelationSet, TupleIndex } from '../tuples/tuple-index';
+import { MemoTable } from './memo-table';
 import type {
   CheckRequest,
   CheckResult,
@@ -87,7 +88,7 @@ export class AuthzEngine {
   private subjectKey = NO_KEY;
   private wildcardBase = -1;
   private wildcardOverlay = -1;
-  private readonly memo = new Map<number, number>();
+  private readonly memo = new MemoTable();
   private readonly pending: number[] = [];
   private readonly pendingUnionOnly: boolean[] = [];
   private low = NO_LOW;
@@ -126,10 +127,49 @@ export class AuthzEngine {
 
   /** Does `subject` have `relation` on `object`? Malformed requests throw `AUTHZ_REQUEST_INVALID`. */
   check(request: CheckRequest): CheckResult {
+    if (request.contextualTuples === undefined || request.contextualTuples.length === 0) {
+      const fast = this.fastCheck(request);
+      if (fast !== undefined) return fast;
+    }
     const { type, relation } = this.parseTarget(request.object, request.relation);
     this.begin(request.contextualTuples, request.context);
     this.prepareSubject(request.subject);
     const node = this.resolveNode(request.object, type);
+    return this.decide(node, type, relation);
+  }
+
+  /**
+   * The common case without parsing: object and subject are nodes of the index (so their names are
+   * valid) of types the model knows. Anything else takes the general path.
+   */
+  private fastCheck(request: CheckRequest): CheckResult | undefined {
+    const node = this.index.nodeIds.get(request.object);
+    const subject = this.index.nodeIds.get(request.subject);
+    if (node === undefined || subject === undefined) return undefined;
+    const type = this.typeOfNode(node);
+    const subjectType = this.typeOfNode(subject);
+    if (type < 0 || subjectType < 0) return undefined;
+    const relation = this.model.types[type]!.relationIndex.get(request.relation);
+    const subjectSymbol = this.index.nodeTypes[subject]!;
+    if (relation === undefined || this.index.wildcardOf(subjectSymbol) === subject) return undefined;
+    const context = request.context;
+    if (context !== undefined && (typeof context !== 'object' || context === null || Array.isArray(context)))
+      return undefined;
+    this.overlay = null;
+    this.baseCapacity = this.index.capacity;
+    this.context = context;
+    this.transientNames.length = 0;
+    this.transientTypes.length = 0;
+    this.memo.clear();
+    this.resetFlags();
+    this.subjectKind = SUBJECT_OBJECT;
+    this.subjectNode = subject;
+    this.subjectType = subjectType;
+    this.subjectKey = NO_KEY;
+    this.subjectRelation = -1;
+    this.subjectRelationSymbol = -1;
+    this.wildcardBase = this.index.wildcardOf(subjectSymbol);
+    this.wildcardOverlay = -1;
     return this.decide(node, type, relation);
   }
 
@@ -147,6 +187,10 @@ export class AuthzEngine {
       else groups.set(key, [i]);
     });
     for (const group of groups.values()) {
+      if (group.length === 1) {
+        results[group[0]!] = this.check(requests[group[0]!]!);
+        continue;
+      }
       let shared: RequestContext | undefined | null = null;
       for (const i of group) {
         const request = requests[i]!;
