@@ -70,10 +70,20 @@ export class AuthzModule {
     return {
       module: AuthzModule,
       imports: [TenancyModule.forContext({ context: 'authz', schema: 'authz' })],
-      controllers: [PolicyController, RelationshipsController, MandatesController, DecisionsController, AuthZenController],
+      controllers: [
+        PolicyController,
+        RelationshipsController,
+        MandatesController,
+        DecisionsController,
+        AuthZenController,
+      ],
       providers: [
         { provide: AUTHZ_EVENT_STORE, useValue: eventStore },
-        { provide: OrgGraphs, inject: [DataSource], useFactory: (dataSource: DataSource) => new OrgGraphs(dataSource) },
+        {
+          provide: OrgGraphs,
+          inject: [DataSource],
+          useFactory: (dataSource: DataSource) => new OrgGraphs(dataSource),
+        },
         {
           provide: AuthzProjection,
           inject: [AUTHZ_EVENT_STORE, DataSource, OrgGraphs],
@@ -89,7 +99,8 @@ export class AuthzModule {
         {
           provide: PolicyService,
           inject: [DataSource, ContextWriter],
-          useFactory: (dataSource: DataSource, writer: ContextWriter) => new PolicyService(dataSource, writer),
+          useFactory: (dataSource: DataSource, writer: ContextWriter) =>
+            new PolicyService(dataSource, writer),
         },
         {
           provide: DecisionService,
@@ -106,8 +117,12 @@ export class AuthzModule {
         {
           provide: RelationshipsService,
           inject: [DataSource, ContextWriter, PolicyService, OrgGraphs],
-          useFactory: (dataSource: DataSource, writer: ContextWriter, policy: PolicyService, graphs: OrgGraphs) =>
-            new RelationshipsService(dataSource, writer, policy, graphs),
+          useFactory: (
+            dataSource: DataSource,
+            writer: ContextWriter,
+            policy: PolicyService,
+            graphs: OrgGraphs,
+          ) => new RelationshipsService(dataSource, writer, policy, graphs),
         },
         {
           provide: AuthzReactions,
@@ -124,7 +139,11 @@ export class AuthzModule {
           provide: DIRECTORY_EVENTS,
           inject: [DataSource, OrgGraphs, AuthzReactions],
           useFactory: async (dataSource: DataSource, graphs: OrgGraphs, reactions: AuthzReactions) =>
-            new DirectoryEventsHandler(await IdempotentConsumer.create(dataSource, { schema: 'authz' }), graphs, reactions),
+            new DirectoryEventsHandler(
+              await IdempotentConsumer.create(dataSource, { schema: 'authz' }),
+              graphs,
+              reactions,
+            ),
         },
         DirectoryEventsConsumer,
         AuthzLifecycle,

@@ -16,8 +16,12 @@ import { API_KEY_PREFIX, adminKeyMatches, apiKeySecretMatches } from './api-key'
 import { ApiKeyVerifier } from './api-key.verifier';
 import { ADMIN_PRINCIPAL, assertAdmin, assertOrgAccess, type Principal } from './principal';
 
-/** Everything under `/api` is the management API and needs a bearer key (the docs are served outside Nest). */
-export const isManagementApiPath = (path: string): boolean => path === '/api' || path.startsWith('/api/');
+/**
+ * Everything under `/api` (the management API) and `/access` (the AuthZEN evaluation API) needs a
+ * bearer key (the docs are served outside Nest).
+ */
+export const isManagementApiPath = (path: string): boolean =>
+  path === '/api' || path.startsWith('/api/') || path.startsWith('/access/');
 
 /** The route parameter that names an organization: checked against an organization key automatically. */
 export const ORG_ID_PARAM = 'orgId';

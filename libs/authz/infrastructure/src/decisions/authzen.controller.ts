@@ -10,7 +10,10 @@ const entity = z.object({
   id: z.string().min(1).max(256),
   properties: z.record(z.string(), z.unknown()).optional(),
 });
-const action = z.object({ name: z.string().min(1).max(128), properties: z.record(z.string(), z.unknown()).optional() });
+const action = z.object({
+  name: z.string().min(1).max(128),
+  properties: z.record(z.string(), z.unknown()).optional(),
+});
 const evaluation = z.object({
   subject: entity,
   action,
@@ -90,7 +93,9 @@ export class AuthZenController {
     @Headers('x-mandate-organization') organization?: string,
   ) {
     const orgId = organizationOfOrThrow(principal, organization);
-    const items = body.evaluations.map((item) => evaluation.parse({ ...body, evaluations: undefined, ...item }));
+    const items = body.evaluations.map((item) =>
+      evaluation.parse({ ...body, evaluations: undefined, ...item }),
+    );
     const decisions = await this.decisions.checkMany(
       orgId,
       items.map((item) => ({

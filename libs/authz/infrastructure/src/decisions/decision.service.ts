@@ -45,7 +45,11 @@ const principalIdOf = (subject: string): string | null => {
   return match ? match[2]! : null;
 };
 
-const deny = (reason: string, extra: Partial<Decision> = {}): Decision => ({ allowed: false, reason, ...extra });
+const deny = (reason: string, extra: Partial<Decision> = {}): Decision => ({
+  allowed: false,
+  reason,
+  ...extra,
+});
 
 const fromCheck = (result: CheckResult): Decision =>
   result.allowed
@@ -55,7 +59,8 @@ const fromCheck = (result: CheckResult): Decision =>
       : deny(result.reason);
 
 /** The permission a relation check stands for in a mandate: `<type>:<relation>`. */
-const relationPermission = (object: string, relation: string): string => `${object.slice(0, object.indexOf(':'))}:${relation}`;
+const relationPermission = (object: string, relation: string): string =>
+  `${object.slice(0, object.indexOf(':'))}:${relation}`;
 
 const mandateCoversResource = (mandate: MandateRow, resource: string | null): boolean => {
   if (mandate.resources.length === 0) return true;
@@ -80,7 +85,12 @@ export class DecisionService implements DelegationFacts {
   async atLeastAsFresh(token: string | undefined): Promise<void> {
     if (token === undefined) return;
     const position = parsePosition(token);
-    if (!position) throw new DomainError('invalid', 'AUTHZ_CONSISTENCY_TOKEN_INVALID', 'The consistency token is not one this API returned');
+    if (!position)
+      throw new DomainError(
+        'invalid',
+        'AUTHZ_CONSISTENCY_TOKEN_INVALID',
+        'The consistency token is not one this API returned',
+      );
     try {
       await this.readModel.waitFor(position, CONSISTENCY_TIMEOUT_MS);
     } catch {
@@ -122,7 +132,11 @@ export class DecisionService implements DelegationFacts {
   }) {
     const graph = await this.graphs.graph(input.orgId);
     const principal = principalIdOf(input.subject);
-    if (principal && graph.principals.get(principal) !== undefined && graph.principals.get(principal) !== 'active') {
+    if (
+      principal &&
+      graph.principals.get(principal) !== undefined &&
+      graph.principals.get(principal) !== 'active'
+    ) {
       return { objects: [], truncated: false, missing: [] };
     }
     return graph.engine.listObjects({
@@ -173,7 +187,8 @@ export class DecisionService implements DelegationFacts {
   ): Promise<string[]> {
     const graph = await this.graphs.graph(orgId);
     const subject = `user:${userId}`;
-    const targets = resources.length === 0 ? [null] : resources.filter((resource) => !resource.endsWith(':*'));
+    const targets =
+      resources.length === 0 ? [null] : resources.filter((resource) => !resource.endsWith(':*'));
     const wildcards = resources.filter((resource) => resource.endsWith(':*'));
     return permissions.filter(
       (permission) =>
@@ -193,7 +208,9 @@ export class DecisionService implements DelegationFacts {
     }
     const { question } = input;
     if (question.kind === 'permission') {
-      return this.holdsPermission(graph, subject, question.permission, question.resource) ? { allowed: true } : deny('no_role');
+      return this.holdsPermission(graph, subject, question.permission, question.resource)
+        ? { allowed: true }
+        : deny('no_role');
     }
     return fromCheck(
       graph.engine.check({
@@ -221,7 +238,9 @@ export class DecisionService implements DelegationFacts {
     }
     const { question } = input;
     const permission =
-      question.kind === 'permission' ? question.permission : relationPermission(question.object, question.relation);
+      question.kind === 'permission'
+        ? question.permission
+        : relationPermission(question.object, question.relation);
     const resource = question.kind === 'permission' ? question.resource : question.object;
     const now = this.clock();
     const mandate = graph.mandates.find(
@@ -247,9 +266,18 @@ export class DecisionService implements DelegationFacts {
   }
 
   /** RBAC: the subject is an assignee (directly, or through a group) of a role granting the permission. */
-  private holdsPermission(graph: OrgGraph, subject: string, permission: string, resource: string | null): boolean {
+  private holdsPermission(
+    graph: OrgGraph,
+    subject: string,
+    permission: string,
+    resource: string | null,
+  ): boolean {
     const principal = principalIdOf(subject);
-    if (principal && graph.principals.get(principal) !== undefined && graph.principals.get(principal) !== 'active') {
+    if (
+      principal &&
+      graph.principals.get(principal) !== undefined &&
+      graph.principals.get(principal) !== 'active'
+    ) {
       return false;
     }
     for (const roleId of graph.rolesGranting(permission)) {
@@ -263,4 +291,3 @@ export class DecisionService implements DelegationFacts {
     return graph.engine.check({ object, relation: ASSIGNEE, subject }).allowed;
   }
 }
-

@@ -3,7 +3,13 @@ import { CurrentPrincipal, type Principal, ZodBody } from '@mandate/platform';
 import { Controller, HttpCode, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
-import { checkSchema, consistencySchema, questionOf, subjectSchema, tupleSchema } from '../http/authz-schemas';
+import {
+  checkSchema,
+  consistencySchema,
+  questionOf,
+  subjectSchema,
+  tupleSchema,
+} from '../http/authz-schemas';
 import { organizationOfOrThrow } from '../http/organization-of';
 import { DecisionService } from './decision.service';
 
@@ -43,7 +49,7 @@ export class DecisionsController {
     summary: 'May this subject do this? (a permission, or a relation on an object)',
     description:
       'For an agent acting for a human, send `subject: agent:<id>` and `onBehalfOf: user:<id>`: the answer is ' +
-      'mandate ∩ the human\'s current power, and says which side denied (`mandate`, `delegator`).',
+      "mandate ∩ the human's current power, and says which side denied (`mandate`, `delegator`).",
   })
   async check(@ZodBody(check) body: z.infer<typeof check>, @CurrentPrincipal() principal: Principal) {
     const orgId = organizationOfOrThrow(principal, body.orgId);
@@ -67,7 +73,10 @@ export class DecisionsController {
   @Post('list-objects')
   @HttpCode(200)
   @ApiOperation({ summary: 'The objects of a type on which the subject has the relation' })
-  async listObjects(@ZodBody(listObjects) body: z.infer<typeof listObjects>, @CurrentPrincipal() principal: Principal) {
+  async listObjects(
+    @ZodBody(listObjects) body: z.infer<typeof listObjects>,
+    @CurrentPrincipal() principal: Principal,
+  ) {
     const orgId = organizationOfOrThrow(principal, body.orgId);
     await this.decisions.atLeastAsFresh(body.consistency?.atLeastAsFresh);
     return this.decisions.listObjects({ ...body, orgId });
@@ -75,7 +84,9 @@ export class DecisionsController {
 
   @Post('list-subjects')
   @HttpCode(200)
-  @ApiOperation({ summary: 'The subjects (of a type, or usersets like group#member) with the relation on the object' })
+  @ApiOperation({
+    summary: 'The subjects (of a type, or usersets like group#member) with the relation on the object',
+  })
   async listSubjects(
     @ZodBody(listSubjects) body: z.infer<typeof listSubjects>,
     @CurrentPrincipal() principal: Principal,

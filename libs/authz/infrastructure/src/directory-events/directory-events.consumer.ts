@@ -98,6 +98,7 @@ export class DirectoryEventsHandler {
       const { userId, orgId, active } = event.data;
       await setPrincipal(
         manager,
+        changes,
         { id: userId, orgId, kind: 'user', status: active ? 'active' : 'inactive' },
         at,
       );
@@ -145,8 +146,14 @@ export class DirectoryEventsHandler {
       await this.reactions.userChanged(event.data.orgId, event.data.userId, 'deleted', cause);
     else if (GroupMemberRemovedV1.is(event) || GroupMemberAddedV1.is(event)) {
       const { orgId, groupId, memberId, memberType } = event.data;
-      await this.reactions.groupChanged(orgId, groupId, memberType === 'user' ? `user:${memberId}` : null, cause);
-    } else if (GroupDeletedV1.is(event)) await this.reactions.groupChanged(event.data.orgId, event.data.groupId, null, cause);
+      await this.reactions.groupChanged(
+        orgId,
+        groupId,
+        memberType === 'user' ? `user:${memberId}` : null,
+        cause,
+      );
+    } else if (GroupDeletedV1.is(event))
+      await this.reactions.groupChanged(event.data.orgId, event.data.groupId, null, cause);
     else if (AgentSuspendedV1.is(event))
       await this.reactions.agentChanged(event.data.orgId, event.data.agentId, 'suspended', cause);
     else if (AgentReactivatedV1.is(event))

@@ -1,5 +1,5 @@
 import {
-  AuthorizationModel,
+  type AuthorizationModel,
   AuthzEngine,
   type RoleDefinition,
   rolesGranting,
@@ -84,7 +84,8 @@ export class OrgGraphs implements GraphSink {
       const entry: Loading = {
         graph: this.load(orgId).then(async (graph) => {
           graph.apply(backlog.splice(0));
-          for (const [principalId, status] of principalBacklog.splice(0)) graph.principals.set(principalId, status);
+          for (const [principalId, status] of principalBacklog.splice(0))
+            graph.principals.set(principalId, status);
           if (entry.policyChanged) await this.reloadPolicy(graph);
           if (entry.mandatesChanged) graph.mandates = await this.loadMandates(orgId);
           entry.loaded = graph;
@@ -110,7 +111,8 @@ export class OrgGraphs implements GraphSink {
       if (entry.loaded) entry.loaded.apply(operations);
       else entry.backlog.push(...operations);
     }
-    for (const { orgId, principalId, status } of changes.principals) this.principalChanged(orgId, principalId, status);
+    for (const { orgId, principalId, status } of changes.principals)
+      this.principalChanged(orgId, principalId, status);
     await Promise.all([
       ...[...changes.policyChanged].map((orgId) => this.policyChanged(orgId)),
       ...[...changes.mandatesChanged].map((orgId) => this.mandatesChanged(orgId)),

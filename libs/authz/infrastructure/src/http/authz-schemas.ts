@@ -1,7 +1,11 @@
 import { objectRefSchema, permissionSchema } from '@mandate/contracts';
 import { z } from 'zod';
 
-export const subjectSchema = z.string().min(3).max(320).regex(/^[a-z][a-z0-9_]{0,49}:[^\s#]{1,256}(#[a-z][a-z0-9_]{0,49})?$/);
+export const subjectSchema = z
+  .string()
+  .min(3)
+  .max(320)
+  .regex(/^[a-z][a-z0-9_]{0,49}:[^\s#]{1,256}(#[a-z][a-z0-9_]{0,49})?$/);
 
 export const tupleSchema = z.strictObject({
   object: z.string().min(3).max(300),
@@ -12,15 +16,16 @@ export const tupleSchema = z.strictObject({
     .optional(),
 });
 
-export const consistencySchema = z
-  .strictObject({ atLeastAsFresh: z.string().max(50).optional() })
-  .optional();
+export const consistencySchema = z.strictObject({ atLeastAsFresh: z.string().max(50).optional() }).optional();
 
 /** One question: a permission (optionally on a resource), or a relation on an object. */
 export const checkSchema = z
   .strictObject({
     subject: subjectSchema,
-    onBehalfOf: z.string().regex(/^user:usr_[0-9a-z]{26}$/).optional(),
+    onBehalfOf: z
+      .string()
+      .regex(/^user:usr_[0-9a-z]{26}$/)
+      .optional(),
     permission: permissionSchema.optional(),
     resource: objectRefSchema.optional(),
     relation: z.string().min(1).max(50).optional(),

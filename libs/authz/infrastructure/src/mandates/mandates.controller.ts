@@ -14,8 +14,14 @@ const grant = z.strictObject({
   reason: z.string().trim().min(1).max(1000),
 });
 const listQuery = z.strictObject({
-  userId: z.string().regex(/^usr_[0-9a-z]{26}$/).optional(),
-  agentId: z.string().regex(/^agt_[0-9a-z]{26}$/).optional(),
+  userId: z
+    .string()
+    .regex(/^usr_[0-9a-z]{26}$/)
+    .optional(),
+  agentId: z
+    .string()
+    .regex(/^agt_[0-9a-z]{26}$/)
+    .optional(),
   status: z.enum(['active', 'suspended', 'revoked']).optional(),
 });
 

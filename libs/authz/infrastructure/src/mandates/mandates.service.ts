@@ -184,7 +184,12 @@ export class MandatesService {
   /** After a change to roles or groups: every live mandate keeps only what its human still holds. */
   async narrowAllIn(orgId: string, cause: WriteCause) {
     for (const mandate of await this.live(orgId, {})) {
-      const stillHeld = await this.facts.heldPermissions(orgId, mandate.user_id, mandate.permissions, mandate.resources);
+      const stillHeld = await this.facts.heldPermissions(
+        orgId,
+        mandate.user_id,
+        mandate.permissions,
+        mandate.resources,
+      );
       await this.execute(mandateStream(mandate.mandate_id), orgId, 'NarrowMandate', { stillHeld }, { cause });
     }
   }

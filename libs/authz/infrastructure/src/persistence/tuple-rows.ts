@@ -29,7 +29,8 @@ export class TupleChanges {
   /** Organizations whose mandates changed. */
   readonly mandatesChanged = new Set<string>();
   /** Principals whose status the directory changed, in order. */
-  readonly principals: { orgId: string; principalId: string; status: 'active' | 'inactive' | 'deleted' }[] = [];
+  readonly principals: { orgId: string; principalId: string; status: 'active' | 'inactive' | 'deleted' }[] =
+    [];
 
   private of(orgId: string): TupleOperation[] {
     let operations = this.byOrg.get(orgId);

@@ -60,13 +60,19 @@ export class AuthzReactions implements DirectoryReactions {
     this.subscription = await store.subscribe({
       subscriptionId: 'reaction:authz.policy',
       filter: {
-        types: [RoleUpdatedV1.type, RoleDeletedV1.type, RoleAssignedV1.type, RoleUnassignedV1.type, GroupMappingDeletedV1.type],
+        types: [
+          RoleUpdatedV1.type,
+          RoleDeletedV1.type,
+          RoleAssignedV1.type,
+          RoleUnassignedV1.type,
+          GroupMappingDeletedV1.type,
+        ],
       },
       handle: async (events) => {
         for (const event of events) {
           await projection.waitFor(event.position, 30_000);
           const cause = causedBy(event);
-          if (!(RoleAssignedV1.is(event))) await this.mandates.narrowAllIn(event.orgId, cause);
+          if (!RoleAssignedV1.is(event)) await this.mandates.narrowAllIn(event.orgId, cause);
           await this.announcePermissions(event.orgId, cause);
         }
       },
@@ -87,18 +93,45 @@ export class AuthzReactions implements DirectoryReactions {
     await this.mandates.revokeAllIn(orgId, 'organization_deleted', cause);
   }
 
-  async userChanged(orgId: string, userId: string, change: 'deactivated' | 'deleted', cause: WriteCause): Promise<void> {
-    await this.mandates.revokeAllFrom(orgId, userId, change === 'deleted' ? 'delegator_deleted' : 'delegator_deactivated', cause);
+  async userChanged(
+    orgId: string,
+    userId: string,
+    change: 'deactivated' | 'deleted',
+    cause: WriteCause,
+  ): Promise<void> {
+    await this.mandates.revokeAllFrom(
+      orgId,
+      userId,
+      change === 'deleted' ? 'delegator_deleted' : 'delegator_deactivated',
+      cause,
+    );
     if (change === 'deleted') await this.unassignAll(orgId, `user:${userId}`, cause);
     await this.announcePermissions(orgId, cause, [`user:${userId}`]);
   }
 
-  async groupChanged(orgId: string, groupId: string, member: string | null, cause: WriteCause): Promise<void> {
+  async groupChanged(
+    orgId: string,
+    groupId: string,
+    member: string | null,
+    cause: WriteCause,
+  ): Promise<void> {
     await this.mandates.narrowAllIn(orgId, cause);
     const graph = await this.graphs.graph(orgId);
-    const members = graph.engine.listSubjects({ object: `group:${groupId}`, relation: 'member', subjectType: 'user', limit: 10_000 });
-    const agents = graph.engine.listSubjects({ object: `group:${groupId}`, relation: 'member', subjectType: 'agent', limit: 10_000 });
-    const subjects = new Set([...members.subjects, ...agents.subjects].filter((subject) => !subject.endsWith(':*')));
+    const members = graph.engine.listSubjects({
+      object: `group:${groupId}`,
+      relation: 'member',
+      subjectType: 'user',
+      limit: 10_000,
+    });
+    const agents = graph.engine.listSubjects({
+      object: `group:${groupId}`,
+      relation: 'member',
+      subjectType: 'agent',
+      limit: 10_000,
+    });
+    const subjects = new Set(
+      [...members.subjects, ...agents.subjects].filter((subject) => !subject.endsWith(':*')),
+    );
     if (member !== null) subjects.add(member);
     await this.announcePermissions(orgId, cause, [...subjects]);
   }
@@ -135,7 +168,11 @@ export class AuthzReactions implements DirectoryReactions {
    * Announces the organization-wide permissions of every principal (or of `only`) whose permissions
    * differ from what was last announced.
    */
-  private async announcePermissions(orgId: string, cause: WriteCause, only?: readonly string[]): Promise<void> {
+  private async announcePermissions(
+    orgId: string,
+    cause: WriteCause,
+    only?: readonly string[],
+  ): Promise<void> {
     const graph = await this.graphs.graph(orgId);
     const announced = new Map(
       (
@@ -145,9 +182,11 @@ export class AuthzReactions implements DirectoryReactions {
         )
       ).map((row) => [row.subject, row.permissions]),
     );
-    const subjects =
-      only ??
-      [...new Set([...graph.principals.keys()].map((id) => `${id.startsWith('usr_') ? 'user' : 'agent'}:${id}`))];
+    const subjects = only ?? [
+      ...new Set(
+        [...graph.principals.keys()].map((id) => `${id.startsWith('usr_') ? 'user' : 'agent'}:${id}`),
+      ),
+    ];
     const events: PermissionsChanged[] = [];
     for (const subject of subjects) {
       const permissions = permissionsOf(graph, subject);
@@ -155,7 +194,12 @@ export class AuthzReactions implements DirectoryReactions {
       if (JSON.stringify(before) === JSON.stringify(permissions)) continue;
       events.push({
         type: 'authz.principal.permissions_changed',
-        data: { orgId, subject, permissions, removed: before.filter((permission) => !permissions.includes(permission)) },
+        data: {
+          orgId,
+          subject,
+          permissions,
+          removed: before.filter((permission) => !permissions.includes(permission)),
+        },
       });
     }
     for (let i = 0; i < events.length; i += 500) {

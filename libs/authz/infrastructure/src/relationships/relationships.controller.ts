@@ -46,7 +46,8 @@ export class RelationshipsController {
   @HttpCode(200)
   @ApiOperation({
     summary: 'Write and delete relationship tuples (validated against the model), up to 1,000 per request',
-    description: 'Answers with a consistency token: pass it as consistency.atLeastAsFresh to read your write.',
+    description:
+      'Answers with a consistency token: pass it as consistency.atLeastAsFresh to read your write.',
   })
   write(@Param('orgId') orgId: string, @ZodBody(writeTuples) body: z.infer<typeof writeTuples>) {
     return this.relationships.write(orgId, body.writes, body.deletes);

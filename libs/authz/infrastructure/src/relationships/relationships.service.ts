@@ -1,4 +1,9 @@
-import { type RelationshipTuple, tuplesStream, type TuplesDeleted, type TuplesWritten } from '@mandate/contracts';
+import {
+  type RelationshipTuple,
+  tuplesStream,
+  type TuplesDeleted,
+  type TuplesWritten,
+} from '@mandate/contracts';
 import { validateModel } from '@mandate/authz-domain';
 import { DomainError, formatPosition, type Event } from '@mandate/kernel';
 import { type ContextWriter } from '@mandate/platform';
@@ -58,8 +63,16 @@ export class RelationshipsService {
     graph.engine.validateTuples(writes);
     graph.engine.validateTuples(deletes.map(({ condition: _condition, ...key }) => key));
     const events: Event[] = [];
-    if (writes.length > 0) events.push({ type: 'authz.tuples.written', data: { orgId, tuples: [...writes] } } satisfies TuplesWritten);
-    if (deletes.length > 0) events.push({ type: 'authz.tuples.deleted', data: { orgId, tuples: [...deletes] } } satisfies TuplesDeleted);
+    if (writes.length > 0)
+      events.push({
+        type: 'authz.tuples.written',
+        data: { orgId, tuples: [...writes] },
+      } satisfies TuplesWritten);
+    if (deletes.length > 0)
+      events.push({
+        type: 'authz.tuples.deleted',
+        data: { orgId, tuples: [...deletes] },
+      } satisfies TuplesDeleted);
     if (events.length === 0) return { token: null, written: 0, deleted: 0 };
     const position = await this.writer.append(tuplesStream(orgId), orgId, events);
     return { token: formatPosition(position), written: writes.length, deleted: deletes.length };
@@ -77,7 +90,14 @@ export class RelationshipsService {
            and ($2::text is null or object = $2) and ($3::text is null or relation = $3) and ($4::text is null or subject = $4)
            and (object || '#' || relation || '@' || subject) > $5
          order by object || '#' || relation || '@' || subject limit $6`,
-        [orgId, filter.object ?? null, filter.relation ?? null, filter.subject ?? null, after ?? '', limit + 1],
+        [
+          orgId,
+          filter.object ?? null,
+          filter.relation ?? null,
+          filter.subject ?? null,
+          after ?? '',
+          limit + 1,
+        ],
       );
     const page = rows.slice(0, limit);
     const last = page[page.length - 1];
