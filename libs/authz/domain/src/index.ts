@@ -43,3 +43,4 @@ export type {
   ListSubjectsResult,
   RequestContext,
 } from './engine/engine.types';
+export { compileModelDsl, parseModelDsl } from './model/model-dsl';
