@@ -43,6 +43,7 @@ export type {
   ListSubjectsResult,
   RequestContext,
 } from './engine/engine.types';
+export { compileModelDsl, parseModelDsl } from './model/model-dsl';
 export * from './mandate/mandate.decide';
 export * from './policy/permissions';
 export * from './policy/policy.decide';
