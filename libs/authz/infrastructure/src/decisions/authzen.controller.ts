@@ -1,3 +1,4 @@
+import { DomainError } from '@mandate/kernel';
 import { CurrentPrincipal, type Principal, ZodBody } from '@mandate/platform';
 import { Controller, Headers, HttpCode, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
@@ -5,16 +6,16 @@ import { z } from 'zod';
 import { organizationOfOrThrow } from '../http/organization-of';
 import { type Decision, DecisionService, type Question } from './decision.service';
 
-const entity = z.object({
+const entity = z.strictObject({
   type: z.string().regex(/^[a-z][a-z0-9_]{0,49}$/),
   id: z.string().min(1).max(256),
   properties: z.record(z.string(), z.unknown()).optional(),
 });
-const action = z.object({
+const action = z.strictObject({
   name: z.string().min(1).max(128),
   properties: z.record(z.string(), z.unknown()).optional(),
 });
-const evaluation = z.object({
+const evaluation = z.strictObject({
   subject: entity,
   action,
   resource: entity,
@@ -93,9 +94,18 @@ export class AuthZenController {
     @Headers('x-mandate-organization') organization?: string,
   ) {
     const orgId = organizationOfOrThrow(principal, organization);
-    const items = body.evaluations.map((item) =>
-      evaluation.parse({ ...body, evaluations: undefined, ...item }),
-    );
+    const { evaluations: list, ...defaults } = body;
+    const items = list.map((item, index) => {
+      const parsed = evaluation.safeParse({ ...defaults, ...item });
+      if (!parsed.success) {
+        throw new DomainError(
+          'invalid',
+          'AUTHZ_EVALUATION_INCOMPLETE',
+          `evaluations[${index}] needs a subject, an action and a resource (its own or the request's)`,
+        );
+      }
+      return parsed.data;
+    });
     const decisions = await this.decisions.checkMany(
       orgId,
       items.map((item) => ({

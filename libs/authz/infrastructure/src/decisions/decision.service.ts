@@ -31,6 +31,7 @@ export interface Decision {
   readonly delegator?: Side;
   readonly mandateId?: string;
   readonly missing?: readonly string[];
+  readonly detail?: string;
 }
 
 const CONSISTENCY_TIMEOUT_MS = 5_000;
@@ -117,6 +118,10 @@ export class DecisionService implements DelegationFacts {
       if (input.onBehalfOf !== undefined) return this.delegated(graph, input, input.onBehalfOf);
       return this.direct(graph, input.subject, input);
     } catch (error) {
+      // A question about a type or relation the model does not have cannot be true: a deny, with why.
+      if (error instanceof DomainError && error.code === 'AUTHZ_REQUEST_INVALID') {
+        return deny('not_in_model', { detail: error.message });
+      }
       if (error instanceof DomainError) throw error;
       return deny('evaluation_failed');
     }

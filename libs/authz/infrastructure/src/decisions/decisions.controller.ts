@@ -4,6 +4,8 @@ import { Controller, HttpCode, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import {
+  asQuestion,
+  checkFields,
   checkSchema,
   consistencySchema,
   questionOf,
@@ -14,7 +16,7 @@ import { organizationOfOrThrow } from '../http/organization-of';
 import { DecisionService } from './decision.service';
 
 const withOrg = { orgId: orgIdSchema.optional(), consistency: consistencySchema };
-const check = z.intersection(checkSchema, z.strictObject(withOrg));
+const check = asQuestion(z.strictObject({ ...checkFields, ...withOrg }));
 const batch = z.strictObject({ ...withOrg, checks: z.array(checkSchema).min(1).max(100) });
 const listObjects = z.strictObject({
   ...withOrg,

@@ -215,6 +215,7 @@ const apply = async (manager: EntityManager, event: RecordedEvent, changes: Tupl
         event.streamRevision,
       ],
     );
+    changes.mandatesChanged.add(orgId);
   } else if (event.type.startsWith('authz.mandate.')) {
     const { mandateId } = event.data as { mandateId: string };
     const set = (assignments: string, params: unknown[]) =>
