@@ -87,6 +87,89 @@ const eventually = async (what, probe) => {
   }
 };
 
+/**
+ * Directory → Kafka → authz: a SCIM group mapped to a role gives its member a permission, which the
+ * member delegates to an agent; when the directory removes the member from the group, the mandate
+ * narrows away in the authz service and the agent loses the power.
+ */
+const mandateAcrossServices = async ({ scimBaseUrl, token, orgId }) => {
+  const begun = Date.now();
+  const scim = async (path, init) => {
+    const response = await fetch(`${scimBaseUrl}${path}`, {
+      ...init,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/scim+json' },
+    });
+    return { status: response.status, body: await response.json().catch(() => null) };
+  };
+  const authz = (path, body) =>
+    request(services.authz, path, body === undefined ? {} : { method: 'POST', body: JSON.stringify(body) });
+  const user = await scim('/Users', {
+    method: 'POST',
+    body: JSON.stringify({
+      schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'],
+      userName: `mover-${run}@smoke.example`,
+    }),
+  });
+  const group = await scim('/Groups', {
+    method: 'POST',
+    body: JSON.stringify({
+      schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'],
+      displayName: `Writers ${run}`,
+      members: [{ value: user.body.id }],
+    }),
+  });
+  if (user.status !== 201 || group.status !== 201)
+    throw new Error('SCIM provisioning for the authz run failed');
+  const role = await authz(`/api/v1/organizations/${orgId}/roles`, {
+    key: 'writer',
+    name: 'Writer',
+    permissions: ['documents:write'],
+  });
+  if (role.status !== 201) throw new Error(`Creating a role in authz answered ${role.status}`);
+  await authz(`/api/v1/organizations/${orgId}/role-mappings`, {
+    source: { kind: 'directory_group', groupId: group.body.id },
+    roleId: role.body.role.id,
+  });
+  const agent = await request(services.directory, `/api/v1/organizations/${orgId}/agents`, {
+    method: 'POST',
+    body: JSON.stringify({ displayName: 'Smoke agent', ownerIds: [user.body.id] }),
+  });
+  const subject = {
+    orgId,
+    subject: `agent:${agent.body.id}`,
+    onBehalfOf: `user:${user.body.id}`,
+    permission: 'documents:write',
+  };
+  const grant = () =>
+    authz(`/api/v1/organizations/${orgId}/mandates`, {
+      userId: user.body.id,
+      agentId: agent.body.id,
+      permissions: ['documents:write'],
+      reason: 'smoke test',
+    });
+  const first = await eventually('authz to learn the user, the agent and the membership', async () => {
+    const answer = await grant();
+    return answer.status === 201 ? answer.body.mandate : null;
+  });
+  const allowed = await authz('/api/v1/authz/check', subject);
+  if (!allowed.body?.allowed)
+    throw new Error(`The agent was refused under its mandate: ${JSON.stringify(allowed.body)}`);
+  await scim(`/Groups/${group.body.id}`, {
+    method: 'PATCH',
+    body: JSON.stringify({
+      schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+      Operations: [{ op: 'remove', path: `members[value eq "${user.body.id}"]` }],
+    }),
+  });
+  await eventually('the mover to lose the mandate', async () => {
+    const mandate = await authz(`/api/v1/organizations/${orgId}/mandates/${first.id}`);
+    return mandate.body?.status === 'revoked' && mandate.body.revokedReason === 'nothing_left';
+  });
+  const refused = await authz('/api/v1/authz/check', subject);
+  if (refused.body?.allowed !== false) throw new Error('The agent kept its power after the human moved');
+  console.log(`smoke: authz narrowed the mover's mandate across Kafka (${Date.now() - begun} ms)`);
+};
+
 let failed = false;
 let passed = 0;
 try {
@@ -135,6 +218,9 @@ try {
     );
     passed++;
   }
+
+  await beforeDeadline('the authz mandate run', mandateAcrossServices(target));
+  passed++;
   console.log(`smoke: ${passed} passed, 0 failed`);
 } catch (error) {
   failed = true;
