@@ -1,3 +1,4 @@
+export * from './authn-events';
 export * from './authz-events';
 export * from './cloud-events';
 export * from './directory-events';
