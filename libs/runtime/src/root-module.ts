@@ -62,9 +62,14 @@ const RELEASE = Symbol('RUNTIME_RELEASE');
 /** Stops every store subscription before the read-model connections close, then releases what the app owns. */
 @Injectable()
 class RuntimeLifecycle implements BeforeApplicationShutdown, OnApplicationShutdown {
-  constructor(@Inject(RELEASE) private readonly options: Pick<RootModuleOptions, 'contexts' | 'release'>) {}
+  constructor(
+    @Inject(RELEASE) private readonly options: Pick<RootModuleOptions, 'contexts' | 'release'>,
+    private readonly messaging: MessagingRuntime,
+  ) {}
 
+  /** Consumers first: a handler still running would otherwise retry against a closed store. */
   async beforeApplicationShutdown(): Promise<void> {
+    await this.messaging.beforeApplicationShutdown();
     await Promise.all(this.options.contexts.map(({ eventStore }) => eventStore.close()));
   }
 
