@@ -194,7 +194,14 @@ const processCpuSeconds = async (pid: number | undefined): Promise<number | unde
 const spawnServer = async (script: string, env: Record<string, string>, port: number) => {
   const child = spawn(process.execPath, [...SERVER_NODE_OPTIONS, join(root, script)], {
     env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'ignore', 'inherit'],
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  // The server logs JSON lines (warn and error only, at LOG_LEVEL=warn) on stdout: passed on, the banner is not.
+  let pending = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    const lines = (pending + chunk.toString('utf8')).split('\n');
+    pending = lines.pop() ?? '';
+    for (const line of lines) if (line.startsWith('{')) console.error(`[server] ${line}`);
   });
   const exited = new Promise<number | string>((done) =>
     child.on('exit', (code, signal) => done(code ?? signal ?? 'unknown')),
