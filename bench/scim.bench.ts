@@ -404,6 +404,8 @@ const LOAD = () =>
   loadavg()
     .map((load) => load.toFixed(2))
     .join(' ');
+/** The 1-minute load average at the end of each case: other work on the machine lowers the figures. */
+const loads: number[] = [];
 
 class Recorder {
   readonly rows: Row[] = [];
@@ -461,6 +463,7 @@ class Recorder {
     }
     if (measured.timeBound) notes.push('stopped at the time bound');
     notes.push(`load ${LOAD()}`);
+    loads.push(loadavg()[0]!);
     row.notes = notes.join('; ');
     this.rows.push(row);
     const verdict = row.target ? `  [target ${row.target}: ${row.targetMet ? 'met' : 'MISSED'}]` : '';
@@ -760,7 +763,13 @@ const main = async () => {
         results: rows,
         skipped,
         details,
-        notes: process.env['BENCH_NOTES'] ?? '',
+        notes: [
+          process.env['BENCH_NOTES'],
+          loads.length > 0 &&
+            `1-minute load average ${Math.min(...loads).toFixed(2)}-${Math.max(...loads).toFixed(2)} at the end of the cases (${cpus().length} CPUs); the client shares the CPUs with the server`,
+        ]
+          .filter(Boolean)
+          .join('; '),
       },
       null,
       2,
