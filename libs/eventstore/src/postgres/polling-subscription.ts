@@ -28,6 +28,8 @@ const MAX_RETRY_DELAY_MS = 5_000;
  */
 export class PollingSubscription implements Subscription {
   private current: GlobalPosition | null;
+  /** Handled up to here; ahead of `current` while the checkpoint is being saved. */
+  private handled: GlobalPosition | null;
   private running = false;
   private loop: Promise<void> = Promise.resolve();
   private wake: (() => void) | null = null;
@@ -37,6 +39,7 @@ export class PollingSubscription implements Subscription {
 
   constructor(private readonly options: PollingSubscriptionOptions) {
     this.current = options.checkpoint;
+    this.handled = options.checkpoint;
   }
 
   get subscriptionId(): string {
@@ -84,7 +87,7 @@ export class PollingSubscription implements Subscription {
   }
 
   private reached(position: GlobalPosition): boolean {
-    return this.current !== null && comparePositions(this.current, position) >= 0;
+    return this.handled !== null && comparePositions(this.handled, position) >= 0;
   }
 
   private signal(): void {
@@ -118,9 +121,12 @@ export class PollingSubscription implements Subscription {
           const matching = page.filter((event) => matchesFilter(event.type, this.options.filter));
           if (matching.length > 0) await this.options.handle(matching);
           const last = page[page.length - 1]!.position;
+          // Handled means waiters may read what the handler wrote: they need not wait for the checkpoint
+          // write too. Should it fail, the page is delivered again, as after any failure.
+          this.handled = last;
+          this.releaseWaiters();
           await this.options.saveCheckpoint(last);
           this.current = last;
-          this.releaseWaiters();
           failures = 0;
         }
       } catch (error) {
