@@ -17,8 +17,18 @@ export interface ConsumerOptions {
   readonly groupId: string;
   /** Whose events to consume: one topic per context. */
   readonly contexts: readonly Context[];
+  /**
+   * Only these event types (exact, or prefixes ending in `.`); the others are skipped without a
+   * transaction — and acknowledged, so a new type added later is not replayed to this consumer.
+   */
+  readonly types?: readonly string[];
   readonly handle: EventHandler;
 }
+
+/** Whether a consumer wants an event type: `types` holds exact types and `prefix.` entries. */
+export const wantsType = (types: readonly string[] | undefined, type: string): boolean =>
+  types === undefined ||
+  types.some((wanted) => (wanted.endsWith('.') ? type.startsWith(wanted) : type === wanted));
 
 export interface RunningConsumer {
   readonly groupId: string;

@@ -42,7 +42,7 @@ export class TenancyModule {
       }
     }
 
-    @EventConsumer({ groupId, contexts: ['directory'] })
+    @EventConsumer({ groupId, contexts: ['directory'], types: ['directory.organization.'] })
     @Injectable()
     class OrganizationsConsumer implements EventConsumerHandler {
       constructor(
@@ -99,7 +99,7 @@ export class TenancyModule {
   static apiKeys({ service, schema }: { service: string; schema: string }): DynamicModule {
     const groupId = `${service}.api-keys`;
 
-    @EventConsumer({ groupId, contexts: ['directory'] })
+    @EventConsumer({ groupId, contexts: ['directory'], types: ['directory.api_key.'] })
     @Injectable()
     class ApiKeysConsumer implements EventConsumerHandler {
       constructor(

@@ -31,7 +31,11 @@ export const AUTHZ_EVENT_STORE = Symbol('AUTHZ_EVENT_STORE');
 const DIRECTORY_EVENTS = Symbol('AUTHZ_DIRECTORY_EVENTS');
 
 /** Consumes the directory's events (through Kafka, or the store in standalone mode). */
-@EventConsumer({ groupId: 'authz.directory', contexts: ['directory'] })
+@EventConsumer({
+  groupId: 'authz.directory',
+  contexts: ['directory'],
+  types: ['directory.organization.', 'directory.user.', 'directory.group.', 'directory.agent.'],
+})
 @Injectable()
 class DirectoryEventsConsumer implements EventConsumerHandler {
   constructor(@Inject(DIRECTORY_EVENTS) private readonly handler: DirectoryEventsHandler) {}

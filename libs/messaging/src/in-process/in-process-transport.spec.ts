@@ -183,6 +183,32 @@ describe('InProcessTransport', () => {
     expect(received).toHaveLength(6);
   });
 
+  it('delivers only the event types a consumer asks for, exact or by prefix', async () => {
+    const { directory, transport, received, handle } = setUp();
+    await append(directory, 'org_0', 'directory.user-u1', 'directory.sample.recorded', {});
+    await append(directory, 'org_0', 'directory.user-u2', 'directory.other.recorded', {});
+    await append(directory, 'org_0', 'directory.user-u3', 'directory.sample.updated', {});
+    await append(directory, 'org_0', 'directory.user-u4', 'directory.third.recorded', {});
+    const consumer = await transport.consume({
+      groupId: 'picky',
+      contexts: ['directory'],
+      types: ['directory.sample.', 'directory.third.recorded'],
+      handle,
+    });
+    await waitUntil(
+      'three events',
+      () => received.length,
+      (count) => count >= 3,
+    );
+    await sleep(20);
+    await consumer.stop();
+    expect(received.map((event) => event.type)).toEqual([
+      'directory.sample.recorded',
+      'directory.sample.updated',
+      'directory.third.recorded',
+    ]);
+  });
+
   it('publishes nothing, because consumers read the store itself', async () => {
     const { directory, transport } = setUp();
     await append(directory, 'org_0', 'directory.user-u1', 'directory.sample.recorded', {});

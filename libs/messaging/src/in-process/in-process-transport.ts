@@ -4,7 +4,12 @@ import { formatPosition, type RecordedEvent } from '@mandate/kernel';
 import { type DeadLetterSink } from '../delivery/dead-letter';
 import { EventDelivery } from '../delivery/event-delivery';
 import { type RetryPolicy, retryPolicy } from '../delivery/retry-policy';
-import { type ConsumerOptions, type EventTransport, type RunningConsumer } from '../event-transport';
+import {
+  type ConsumerOptions,
+  type EventTransport,
+  type RunningConsumer,
+  wantsType,
+} from '../event-transport';
 import { type MessagingLogger } from '../messaging-logger';
 
 export interface InProcessTransportOptions {
@@ -46,7 +51,7 @@ export class InProcessTransport implements EventTransport {
     return Promise.resolve();
   }
 
-  async consume({ groupId, contexts, handle }: ConsumerOptions): Promise<RunningConsumer> {
+  async consume({ groupId, contexts, types, handle }: ConsumerOptions): Promise<RunningConsumer> {
     if (contexts.length === 0) throw new Error(`Consumer group ${groupId} consumes no context`);
     const stopping = new AbortController();
     const delivery = new EventDelivery({
@@ -68,12 +73,13 @@ export class InProcessTransport implements EventTransport {
         subscriptions.push(
           await this.options.eventStoreFor(context).subscribe({
             subscriptionId,
-            filter: { typePrefixes: [`${context}.`] },
+            filter: storeFilter(context, types),
             ...(this.options.batchSize === undefined ? {} : { batchSize: this.options.batchSize }),
             handle: async (events) => {
               for (const event of events) {
                 // Stopping abandons the rest of the batch; its checkpoint stays, so it is delivered again.
                 stopping.signal.throwIfAborted();
+                if (!wantsType(types, event.type)) continue;
                 const { headers, value } = encodeCloudEvent(event);
                 await delivery.deliver({
                   origin: { kind: 'event-store', subscriptionId, position: formatPosition(event.position) },
@@ -110,3 +116,15 @@ export class InProcessTransport implements EventTransport {
     await Promise.all([...this.consumers].map((consumer) => consumer.stop()));
   }
 }
+
+/** The store filter of one context's subscription: the consumer's types of that context, or all of them. */
+const storeFilter = (context: Context, types: readonly string[] | undefined) => {
+  if (types === undefined) return { typePrefixes: [`${context}.`] };
+  const own = types.filter((type) => type.startsWith(`${context}.`));
+  const exact = own.filter((type) => !type.endsWith('.'));
+  const prefixes = own.filter((type) => type.endsWith('.'));
+  // The store filters on exact types or on prefixes; a mix takes the context and is sifted in delivery.
+  if (prefixes.length === 0) return { types: exact };
+  if (exact.length === 0) return { typePrefixes: prefixes };
+  return { typePrefixes: [`${context}.`] };
+};

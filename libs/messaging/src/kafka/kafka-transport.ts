@@ -12,7 +12,12 @@ import {
 import { type DeadLetter, type DeadLetterSink } from '../delivery/dead-letter';
 import { EventDelivery } from '../delivery/event-delivery';
 import { type RetryPolicy, retryPolicy } from '../delivery/retry-policy';
-import { type ConsumerOptions, type EventTransport, type RunningConsumer } from '../event-transport';
+import {
+  type ConsumerOptions,
+  type EventTransport,
+  type RunningConsumer,
+  wantsType,
+} from '../event-transport';
 import { type MessagingLogger } from '../messaging-logger';
 import { toDeadLetterRecord, toKafkaMessage } from './kafka-messages';
 
@@ -108,7 +113,7 @@ export class KafkaTransport implements EventTransport {
     });
   }
 
-  async consume({ groupId, contexts, handle }: ConsumerOptions): Promise<RunningConsumer> {
+  async consume({ groupId, contexts, types, handle }: ConsumerOptions): Promise<RunningConsumer> {
     if (contexts.length === 0) throw new Error(`Consumer group ${groupId} consumes no context`);
     const consumer = this.kafka.consumer({
       groupId,
@@ -137,6 +142,9 @@ export class KafkaTransport implements EventTransport {
         partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 1,
         eachMessage: async (payload) => {
           const { topic, partition, message } = payload;
+          // Skipped before decoding: an event this consumer does not handle costs no transaction.
+          const type = message.headers?.['ce_type']?.toString();
+          if (type !== undefined && !wantsType(types, type)) return;
           await delivery.deliver(
             {
               origin: { kind: 'kafka', topic, partition, offset: message.offset },

@@ -46,6 +46,8 @@ const MESSAGING_CONFIG = 'MANDATE_MESSAGING_CONFIG';
 export interface ConsumerRegistration {
   readonly groupId: string;
   readonly contexts: readonly Context[];
+  /** Only these event types (exact, or `prefix.`): see `ConsumerOptions.types`. */
+  readonly types?: readonly string[];
 }
 
 /** A provider that handles events; mark it with `@EventConsumer({ groupId, contexts })`. */
