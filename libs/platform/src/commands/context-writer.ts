@@ -8,9 +8,10 @@ import {
 } from '@mandate/eventstore';
 import { type Actor, type Decider, type Event, type GlobalPosition } from '@mandate/kernel';
 import { principalActor } from '../auth/principal';
+import { ApiProblem } from '../errors/problem';
 import { currentRequestContext } from '../request-context/request-context';
 
-export const READ_YOUR_WRITES_TIMEOUT_MS = 5_000;
+export const READ_YOUR_WRITES_TIMEOUT_MS = 15_000;
 
 /** Who and what caused a write, when it is not the HTTP request being handled (a reaction, a scheduler). */
 export interface WriteCause {
@@ -68,7 +69,7 @@ export class ContextWriter {
         this.metadata(orgId, options.cause),
         options.expectedRevision === undefined ? undefined : { expectedRevision: options.expectedRevision },
       );
-      if (result.position) await this.readModel.waitFor(result.position, READ_YOUR_WRITES_TIMEOUT_MS);
+      if (result.position) await this.readYourWrite(result.position);
       return result;
     };
   }
@@ -84,8 +85,21 @@ export class ContextWriter {
       expectedRevision: 'any',
       metadata: this.metadata(orgId, cause),
     });
-    await this.readModel.waitFor(position, READ_YOUR_WRITES_TIMEOUT_MS);
+    await this.readYourWrite(position);
     return position;
+  }
+
+  /** The write is durable; if the read models lag that far behind, say so rather than fail it. */
+  private async readYourWrite(position: GlobalPosition): Promise<void> {
+    try {
+      await this.readModel.waitFor(position, READ_YOUR_WRITES_TIMEOUT_MS);
+    } catch {
+      throw new ApiProblem(
+        'PLATFORM_SERVICE_UNAVAILABLE',
+        'The change is stored, but the read models have not caught up with it yet; read it again shortly.',
+        { headers: { 'Retry-After': '1' } },
+      );
+    }
   }
 
   metadata(orgId: string, cause: WriteCause | undefined): AppendMetadata {

@@ -1,6 +1,6 @@
 import { WrongExpectedRevisionError } from '@mandate/eventstore';
 import { DomainError } from '@mandate/kernel';
-import { type ForeignErrorResponse } from '@mandate/platform';
+import { ApiProblem, type ForeignErrorResponse } from '@mandate/platform';
 import { ScimError } from '@mandate/scim';
 import { HttpException } from '@nestjs/common';
 import { ReservationTakenError } from '../persistence/reservations';
@@ -25,6 +25,7 @@ export const toScimError = (error: unknown): ScimError => {
   if (error instanceof ReservationTakenError) {
     return new ScimError(409, 'uniqueness', `${error.message}${scopeHint(error.reservation.scope)}`);
   }
+  if (error instanceof ApiProblem) return new ScimError(error.status, undefined, error.detail);
   if (error instanceof WrongExpectedRevisionError) {
     return new ScimError(412, undefined, 'The resource changed since the version in If-Match');
   }
@@ -68,6 +69,9 @@ export const renderScimError = (error: unknown): ForeignErrorResponse => {
     status: scim.status,
     contentType: SCIM_CONTENT_TYPE,
     body: JSON.stringify(scim.toScimErrorBody()),
-    headers: scim.status === 401 ? { 'WWW-Authenticate': 'Bearer realm="mandate-scim"' } : {},
+    headers: {
+      ...(scim.status === 401 && { 'WWW-Authenticate': 'Bearer realm="mandate-scim"' }),
+      ...(error instanceof ApiProblem && error.headers),
+    },
   };
 };
