@@ -1,5 +1,6 @@
 export * from './auth/api-auth.guard';
 export * from './commands/context-writer';
+export * from './crypto/secret-box';
 export * from './auth/api-key';
 export * from './auth/api-key.repository';
 export * from './auth/api-key.verifier';

@@ -35,7 +35,7 @@ import { OrganizationsProjection } from './organizations/organizations.projectio
 import { OrganizationsService } from './organizations/organizations.service';
 import { DirectoryWriter } from './persistence/directory-writer';
 import { ReservationStore } from './persistence/reservations';
-import { SecretBox } from './persistence/secret-box';
+import { SecretBox } from '@mandate/platform';
 import { DirectoryProjection } from './resources/directory.projection';
 import { GroupsService } from './resources/groups.service';
 import { PeopleController } from './resources/people.controller';

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { type DataSource } from 'typeorm';
 import { newId } from '../ids';
 import { type DirectoryWriter, type WriteCause } from '../persistence/directory-writer';
-import { type SecretBox } from '../persistence/secret-box';
+import { type SecretBox } from '@mandate/platform';
 import { generateHrisSecret, type HrisProvider, isHrisProvider, issuesHrisSecret } from '../hris';
 import { generateScimToken } from './scim-token';
 

@@ -10,7 +10,7 @@ import {
   hrisProviders,
 } from '../hris';
 import { type WriteCause } from '../persistence/directory-writer';
-import { type SecretBox } from '../persistence/secret-box';
+import { type SecretBox } from '@mandate/platform';
 import { type ResourceRow, type ResourcesRepository } from '../resources/resources.repository';
 import {
   CORE_USER_SCHEMA,
