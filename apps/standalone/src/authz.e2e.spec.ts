@@ -343,6 +343,33 @@ describe('authz in standalone Mandate: RBAC, relationships and mandates driven b
     expect(await allowed({ subject: `user:${ids['ada']}`, permission: 'documents:read' })).toBe(false);
   });
 
+  it('a deleted directory group takes its mapped roles away from its members', async () => {
+    const ops = (
+      await scim('/Groups', {
+        body: { schemas: [GROUP], displayName: 'Ops', members: [{ value: ids['bob'] }] },
+      })
+    ).body['id'] as string;
+    const reader = await call(`/api/v1/organizations/${orgId}/roles`, {
+      body: { key: 'reader', name: 'Reader', permissions: ['wiki:read'] },
+    });
+    await call(`/api/v1/organizations/${orgId}/role-mappings`, {
+      body: {
+        source: { kind: 'directory_group', groupId: ops },
+        roleId: (reader.body['role'] as Body)['id'],
+      },
+    });
+    await eventually(() => allowed({ subject: `user:${ids['bob']}`, permission: 'wiki:read' }));
+    expect((await scim(`/Groups/${ops}`, { method: 'DELETE' })).status).toBe(204);
+    await eventually(
+      async () => !(await allowed({ subject: `user:${ids['bob']}`, permission: 'wiki:read' })),
+    );
+    expect((await scim(`/Users/${ids['bob']}`, { method: 'DELETE' })).status).toBe(204);
+    await eventually(async () => {
+      const answer = await check({ subject: `user:${ids['bob']}`, permission: 'documents:read' });
+      return answer.reason === 'subject_deleted';
+    });
+  });
+
   it("never lets one organization's key ask about another's", async () => {
     const other = (await call('/api/v1/organizations', { body: { name: 'Globex' } })).body['id'] as string;
     const key = (await call(`/api/v1/organizations/${other}/api-keys`, { body: { name: 'x' } })).body[

@@ -129,9 +129,11 @@ const apply = async (manager: EntityManager, event: RecordedEvent, changes: Tupl
     const { orgId, mappingId } = event.data;
     const [mapping] = await manager.query<
       { source: { kind: string; groupId?: string }; role_id: string; resource: string | null }[]
-    >('delete from authz.group_mappings where mapping_id = $1 returning source, role_id, resource', [
-      mappingId,
-    ]);
+    >(
+      `with deleted as (delete from authz.group_mappings where mapping_id = $1 returning source, role_id, resource)
+       select * from deleted`,
+      [mappingId],
+    );
     // Another mapping may assign the same role to the same group: the tuple stays while one does.
     if (mapping?.source.kind === 'directory_group') {
       const [other] = await manager.query<unknown[]>(

@@ -77,7 +77,9 @@ export class TupleChanges {
   /** Deletes every tuple matching a condition (a deleted role, group or user), recording them. */
   async deleteWhere(manager: EntityManager, orgId: string, where: string, params: readonly unknown[]) {
     const rows: { object: string; relation: string; subject: string }[] = await manager.query(
-      `delete from authz.tuples where org_id = $1 and (${where}) returning object, relation, subject`,
+      // Selected from a CTE: TypeORM answers a bare DELETE … RETURNING with [rows, count] on PostgreSQL.
+      `with deleted as (delete from authz.tuples where org_id = $1 and (${where}) returning object, relation, subject)
+       select * from deleted`,
       [orgId, ...params],
     );
     this.of(orgId).push(...rows.map((tuple) => ({ op: 'delete' as const, tuple })));
