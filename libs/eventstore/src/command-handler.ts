@@ -13,7 +13,7 @@ export type DecisionAppender<State, E extends Event> = (
   events: readonly E[],
   options: AppendOptions,
   transition: { readonly before: State; readonly after: State },
-) => Promise<AppendResult>;
+) => Promise<AppendResult & { readonly readModelsUpdated?: boolean }>;
 
 export interface CommandHandlerOptions<State, E extends Event> {
   /** Attempts before a conflict is returned to the caller (each reloads the stream and decides again). */
@@ -32,6 +32,8 @@ export interface CommandResult<State, E extends Event> {
   readonly newState: State;
   /** Revision of the stream's last event, null when the stream still does not exist. */
   readonly nextExpectedRevision: number | null;
+  /** True when the appender already brought the read models up to this write (in its transaction). */
+  readonly readModelsUpdated?: boolean;
   /** Position of the last appended event (a consistency token), null when nothing was appended. */
   readonly position: GlobalPosition | null;
 }
@@ -70,7 +72,7 @@ export const commandHandler =
       const newState = newEvents.reduce(decider.evolve, state);
       const appendOptions = { expectedRevision: currentRevision ?? 'no_stream', metadata } as const;
       try {
-        const result = options.append
+        const result: AppendResult & { readonly readModelsUpdated?: boolean } = options.append
           ? await options.append(stream, newEvents, appendOptions, { before: state, after: newState })
           : await store.append(stream, newEvents, appendOptions);
         return {
@@ -78,6 +80,7 @@ export const commandHandler =
           newState,
           nextExpectedRevision: result.nextExpectedRevision,
           position: result.position,
+          ...(result.readModelsUpdated && { readModelsUpdated: true }),
         };
       } catch (error) {
         if (!(error instanceof WrongExpectedRevisionError) || attempt >= maxAttempts) throw error;

@@ -36,7 +36,7 @@ import { OrganizationsService } from './organizations/organizations.service';
 import { DirectoryWriter } from './persistence/directory-writer';
 import { ReservationStore } from './persistence/reservations';
 import { SecretBox } from '@mandate/platform';
-import { DirectoryProjection } from './resources/directory.projection';
+import { applyDirectoryEvent, DirectoryProjection } from './resources/directory.projection';
 import { GroupsService } from './resources/groups.service';
 import { PeopleController } from './resources/people.controller';
 import { ResourcesRepository } from './resources/resources.repository';
@@ -143,7 +143,8 @@ export class DirectoryModule {
         {
           provide: ReservationStore,
           inject: [DIRECTORY_EVENT_STORE, DataSource],
-          useFactory: (store: EventStore, dataSource: DataSource) => new ReservationStore(store, dataSource),
+          useFactory: (store: EventStore, dataSource: DataSource) =>
+            new ReservationStore(store, dataSource, applyDirectoryEvent),
         },
         {
           provide: DirectoryWriter,

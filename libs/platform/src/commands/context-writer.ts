@@ -69,7 +69,7 @@ export class ContextWriter {
         this.metadata(orgId, options.cause),
         options.expectedRevision === undefined ? undefined : { expectedRevision: options.expectedRevision },
       );
-      if (result.position) await this.readYourWrite(result.position);
+      if (result.position && !result.readModelsUpdated) await this.readYourWrite(result.position);
       return result;
     };
   }

@@ -30,7 +30,7 @@ export class DirectoryWriter {
   ) {
     return this.writer.handlerFor(
       decider,
-      reservationsOf && this.reservations.appender<State, E>(reservationsOf),
+      this.reservations.appender<State, E>(reservationsOf ?? (() => [])),
     );
   }
 }

@@ -4,8 +4,9 @@ import {
   type DecisionAppender,
   type EventStore,
   PostgresEventStore,
+  uuidv7,
 } from '@mandate/eventstore';
-import { DomainError, type Event } from '@mandate/kernel';
+import { DomainError, type Event, type RecordedEvent } from '@mandate/kernel';
 import { type DataSource } from 'typeorm';
 import { DIRECTORY_SCHEMA } from '../organizations/organization.entity';
 
@@ -18,6 +19,12 @@ export interface Reservation {
   readonly scope: string;
   readonly key: string;
 }
+
+/** Brings read models up to one event, inside the transaction that appends it. */
+export type InlineProjection = (
+  db: { query<T = unknown>(sql: string, parameters?: unknown[]): Promise<T> },
+  event: RecordedEvent,
+) => Promise<void>;
 
 export interface ReservationChanges {
   readonly claim: readonly Reservation[];
@@ -56,9 +63,14 @@ export const reservationChanges = (
  * without its event, which blocks the value until `mandate replay directory` rebuilds the table.
  */
 export class ReservationStore {
+  /**
+   * @param inline applied in the append's transaction (PostgreSQL and PGlite): the read models
+   *   reflect the write the moment it commits, so the writer need not wait for the subscription.
+   */
   constructor(
     private readonly store: EventStore,
     private readonly dataSource: DataSource,
+    private readonly inline?: InlineProjection,
   ) {}
 
   /** A `DecisionAppender` for `commandHandler`: the reservations follow from the states before and after. */
@@ -74,13 +86,14 @@ export class ReservationStore {
     events: readonly Event[],
     options: AppendOptions,
     changes: ReservationChanges,
-  ): Promise<AppendResult> {
+  ): Promise<AppendResult & { readModelsUpdated?: boolean }> {
+    if (this.store instanceof PostgresEventStore) {
+      return this.appendInOneTransaction(this.store, stream, events, options, changes);
+    }
     if (changes.claim.length === 0 && changes.release.length === 0) {
       return this.store.append(stream, events, options);
     }
-    return this.store instanceof PostgresEventStore
-      ? this.appendInOneTransaction(this.store, stream, events, options, changes)
-      : this.appendThenCompensate(stream, events, options, changes);
+    return this.appendThenCompensate(stream, events, options, changes);
   }
 
   private async appendInOneTransaction(
@@ -89,16 +102,42 @@ export class ReservationStore {
     events: readonly Event[],
     options: AppendOptions,
     changes: ReservationChanges,
-  ): Promise<AppendResult> {
+  ): Promise<AppendResult & { readModelsUpdated?: boolean }> {
+    // Ids and time chosen here, so the events the inline projection sees are the stored ones.
+    const stamped = events.map((event) => ({ ...event, id: (event as { id?: string }).id ?? uuidv7() }));
+    const occurredAt = options.metadata.occurredAt ?? new Date();
+    const appendOptions = { ...options, metadata: { ...options.metadata, occurredAt } };
     const client = await store.connectionPool.connect();
     try {
       await client.query('begin');
-      const result = await store.appendInTransaction(client, stream, events, options);
+      const result = await store.appendInTransaction(client, stream, stamped, appendOptions);
       await release(client, changes.release, stream);
       await claim(client, changes.claim, stream);
+      if (this.inline) {
+        const first = result.nextExpectedRevision - stamped.length + 1;
+        const recorded = stamped.map((event, i): RecordedEvent => ({
+          id: event.id,
+          type: event.type,
+          schemaVersion: 1,
+          orgId: options.metadata.orgId,
+          stream,
+          streamRevision: first + i,
+          position: result.position,
+          occurredAt,
+          actor: options.metadata.actor,
+          causationId: options.metadata.causationId ?? null,
+          correlationId: options.metadata.correlationId,
+          data: event.data,
+        }));
+        const db = {
+          query: async <T>(sql: string, parameters?: unknown[]): Promise<T> =>
+            (await client.query(sql, parameters)).rows as T,
+        };
+        for (const event of recorded) await this.inline(db, event);
+      }
       await client.query('commit');
       store.notifyAppended();
-      return result;
+      return this.inline ? { ...result, readModelsUpdated: true } : result;
     } catch (error) {
       await client.query('rollback').catch(() => undefined);
       throw error;

@@ -28,10 +28,15 @@ import {
 } from '@mandate/contracts';
 import { type EventStore, type Subscription } from '@mandate/eventstore';
 import { type GlobalPosition, type RecordedEvent } from '@mandate/kernel';
-import { type DataSource, type EntityManager } from 'typeorm';
+import { type DataSource } from 'typeorm';
 import { agentDocument } from './resource-documents';
 
 const PROJECTION = 'directory.resources';
+
+/** What the projection needs of a connection: a transaction's EntityManager, or a pg client in an append's transaction. */
+export interface Queryable {
+  query<T = unknown>(sql: string, parameters?: unknown[]): Promise<T>;
+}
 
 interface Versioned {
   readonly version: number;
@@ -62,7 +67,7 @@ export class DirectoryProjection {
       batchSize: 500,
       handle: (events) =>
         dataSource.transaction(async (manager) => {
-          for (const event of events) await apply(manager, event);
+          for (const event of events) await applyDirectoryEvent(manager, event);
         }),
     });
     return new DirectoryProjection(subscription);
@@ -81,7 +86,7 @@ export class DirectoryProjection {
   }
 }
 
-const rowVersion = async (manager: EntityManager, table: string, key: string, id: string) => {
+const rowVersion = async (manager: Queryable, table: string, key: string, id: string) => {
   const rows: Versioned[] = await manager.query(`select version from directory.${table} where ${key} = $1`, [
     id,
   ]);
@@ -89,18 +94,12 @@ const rowVersion = async (manager: EntityManager, table: string, key: string, id
 };
 
 /** Whether the event is news for its stream's row (not a redelivery of one already applied). */
-const isNew = async (
-  manager: EntityManager,
-  table: string,
-  key: string,
-  id: string,
-  event: RecordedEvent,
-) => {
+const isNew = async (manager: Queryable, table: string, key: string, id: string, event: RecordedEvent) => {
   const version = await rowVersion(manager, table, key, id);
   return version === null || version < event.streamRevision;
 };
 
-const touchResource = (manager: EntityManager, id: string, event: RecordedEvent) =>
+const touchResource = (manager: Queryable, id: string, event: RecordedEvent) =>
   manager.query('update directory.resources set version = $2, updated_at = $3 where id = $1', [
     id,
     event.streamRevision,
@@ -108,7 +107,7 @@ const touchResource = (manager: EntityManager, id: string, event: RecordedEvent)
   ]);
 
 const upsertResource = (
-  manager: EntityManager,
+  manager: Queryable,
   row: {
     id: string;
     resourceType: 'User' | 'Group' | 'Agent';
@@ -140,20 +139,25 @@ const upsertResource = (
     ],
   );
 
-const deleteResource = (manager: EntityManager, id: string, event: RecordedEvent) =>
+const deleteResource = (manager: Queryable, id: string, event: RecordedEvent) =>
   manager.query(
     'update directory.resources set deleted_at = $2, version = $3, updated_at = $2 where id = $1',
     [id, event.occurredAt, event.streamRevision],
   );
 
-const setActive = (manager: EntityManager, id: string, active: boolean, event: RecordedEvent) =>
+const setActive = (manager: Queryable, id: string, active: boolean, event: RecordedEvent) =>
   manager.query(
     `update directory.resources set active = $2, doc = jsonb_set(doc, '{active}', to_jsonb($2::boolean)),
        version = $3, updated_at = $4 where id = $1`,
     [id, active, event.streamRevision, event.occurredAt],
   );
 
-const apply = async (manager: EntityManager, event: RecordedEvent): Promise<void> => {
+/**
+ * Applies one directory event to the read models. Every handler checks its stream's revision, so the
+ * same event applied twice — inline in its append's transaction, then again by the subscription —
+ * changes nothing the second time.
+ */
+export const applyDirectoryEvent = async (manager: Queryable, event: RecordedEvent): Promise<void> => {
   // ---- directories ----
   if (DirectoryCreatedV1.is(event)) {
     const { directoryId, orgId, name, kind, provider, linkedDirectoryId } = event.data;
@@ -339,7 +343,7 @@ const apply = async (manager: EntityManager, event: RecordedEvent): Promise<void
   }
 };
 
-const applyToDirectory = async (manager: EntityManager, event: RecordedEvent, directoryId: string) => {
+const applyToDirectory = async (manager: Queryable, event: RecordedEvent, directoryId: string) => {
   if (DirectoryRenamedV1.is(event)) {
     await manager.query('update directory.directories set name = $2 where directory_id = $1', [
       directoryId,
