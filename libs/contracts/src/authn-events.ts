@@ -1,7 +1,6 @@
-import { type Event } from '@mandate/kernel';
 import { z } from 'zod';
 import { orgIdSchema } from './directory-events';
-import { defineIntegrationEvent } from './integration-events';
+import { defineIntegrationEvent, type EventOf } from './integration-events';
 
 /** A grant is one token family: the access and refresh tokens issued from one authorization or exchange. */
 export const grantIdSchema = z.string().min(8).max(64);
@@ -42,4 +41,118 @@ export const GrantRevokedV1 = defineIntegrationEvent(
   }),
 );
 
-export type GrantRevoked = Event<typeof GrantRevokedV1.type, z.output<typeof GrantRevokedV1.schema>>;
+export type GrantRevoked = EventOf<typeof GrantRevokedV1>;
+
+/** The pseudo-organization of instance-wide events (signing keys belong to the whole installation). */
+export const INSTANCE_ORG_ID = 'org_00000000000000000000000000';
+
+const at = z.iso.datetime();
+const jwk = z.record(z.string(), z.unknown());
+
+/** A new signing key: published at once, used to sign from `activeFrom`, its private half sealed. */
+export const SigningKeyGeneratedV1 = defineIntegrationEvent(
+  'authn.signing_key.generated',
+  1,
+  z.strictObject({
+    kid: z.string().min(8).max(64),
+    alg: z.enum(['EdDSA', 'ES256']),
+    publicJwk: jwk,
+    sealedPrivateJwk: z.string().min(1),
+    generatedAt: at,
+    activeFrom: at,
+  }),
+);
+/** A key no longer signs; it stays published until every token it signed has expired. */
+export const SigningKeyRetiredV1 = defineIntegrationEvent(
+  'authn.signing_key.retired',
+  1,
+  z.strictObject({ kid: z.string().min(8).max(64), retiredAt: at, publishedUntil: at }),
+);
+
+export const clientKindSchema = z.enum(['application', 'agent', 'service']);
+export const tokenEndpointAuthMethodSchema = z.enum(['client_secret_basic', 'private_key_jwt', 'none']);
+
+/** An OAuth client of an organization: an application, a backend service, or an agent's credentials. */
+export const ClientRegisteredV1 = defineIntegrationEvent(
+  'authn.client.registered',
+  1,
+  z.strictObject({
+    orgId: orgIdSchema,
+    clientId: z.string().min(8).max(100),
+    name: z.string().min(1).max(200),
+    kind: clientKindSchema,
+    /** For an agent's credentials: the agent (tokens without a human have `sub` = the agent). */
+    agentId: z
+      .string()
+      .regex(/^agt_[0-9a-z]{26}$/)
+      .nullable(),
+    redirectUris: z.array(z.url()).max(20),
+    grantTypes: z.array(z.string()).min(1).max(10),
+    tokenEndpointAuthMethod: tokenEndpointAuthMethodSchema,
+    /** SHA-256 of the client secret (`client_secret_basic`); never the secret. */
+    secretHash: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/)
+      .nullable(),
+    /** Public keys of `private_key_jwt` clients. */
+    jwks: z.strictObject({ keys: z.array(jwk).min(1).max(10) }).nullable(),
+    /** The scopes the client may ask for at most. */
+    scopes: z.array(z.string().max(128)).max(200),
+    /** The resource servers (`aud`) its tokens may be for. */
+    audiences: z.array(z.url()).min(1).max(20),
+    registeredAt: at,
+  }),
+);
+export const ClientCredentialsRotatedV1 = defineIntegrationEvent(
+  'authn.client.credentials_rotated',
+  1,
+  z.strictObject({
+    orgId: orgIdSchema,
+    clientId: z.string().min(8).max(100),
+    secretHash: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/)
+      .nullable(),
+    jwks: z.strictObject({ keys: z.array(jwk).min(1).max(10) }).nullable(),
+    rotatedAt: at,
+  }),
+);
+export const ClientDeletedV1 = defineIntegrationEvent(
+  'authn.client.deleted',
+  1,
+  z.strictObject({ orgId: orgIdSchema, clientId: z.string().min(8).max(100), deletedAt: at }),
+);
+
+/** Tokens were issued under a new grant (a token family): who, for whom, through which client, how far. */
+export const GrantIssuedV1 = defineIntegrationEvent(
+  'authn.grant.issued',
+  1,
+  z.strictObject({
+    orgId: orgIdSchema,
+    grantId: grantIdSchema,
+    clientId: z.string().max(300),
+    subject: z.string().max(300),
+    actor: z.string().max(300).nullable(),
+    /** The delegation chain, current actor first (for audit). */
+    actorChain: z.array(z.string().max(300)).max(10),
+    mandateId: z.string().nullable(),
+    grantType: z.string().max(100),
+    scope: z.string().max(4000),
+    audience: z.string().max(300),
+    issuedAt: at,
+    expiresAt: at,
+  }),
+);
+
+export type SigningKeyGenerated = EventOf<typeof SigningKeyGeneratedV1>;
+export type SigningKeyRetired = EventOf<typeof SigningKeyRetiredV1>;
+export type ClientRegistered = EventOf<typeof ClientRegisteredV1>;
+export type ClientCredentialsRotated = EventOf<typeof ClientCredentialsRotatedV1>;
+export type ClientDeleted = EventOf<typeof ClientDeletedV1>;
+export type GrantIssued = EventOf<typeof GrantIssuedV1>;
+export type ClientEvent = ClientRegistered | ClientCredentialsRotated | ClientDeleted;
+export type SigningKeyEvent = SigningKeyGenerated | SigningKeyRetired;
+
+export const signingKeysStream = 'signing-keys';
+export const clientStream = (clientId: string): string => `client-${clientId}`;
+export const grantStream = (grantId: string): string => `grant-${grantId}`;

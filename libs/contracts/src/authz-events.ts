@@ -1,7 +1,6 @@
-import { type Event } from '@mandate/kernel';
 import { z } from 'zod';
 import { agentIdSchema, orgIdSchema, userIdSchema } from './directory-events';
-import { defineIntegrationEvent } from './integration-events';
+import { defineIntegrationEvent, type EventOf } from './integration-events';
 
 const at = z.iso.datetime();
 const prefixedId = (prefix: string) => z.string().regex(new RegExp(`^${prefix}_[0-9a-z]{26}$`));
@@ -239,11 +238,6 @@ export const PrincipalPermissionsChangedV1 = defineIntegrationEvent(
     removed: z.array(permissionSchema),
   }),
 );
-
-type EventOf<Definition extends { type: string; schema: z.ZodType }> = Event<
-  Definition['type'],
-  z.output<Definition['schema']>
->;
 
 export type RoleCreated = EventOf<typeof RoleCreatedV1>;
 export type RoleUpdated = EventOf<typeof RoleUpdatedV1>;

@@ -1,6 +1,5 @@
-import { type Event } from '@mandate/kernel';
 import { z } from 'zod';
-import { defineIntegrationEvent } from './integration-events';
+import { defineIntegrationEvent, type EventOf } from './integration-events';
 
 /** `<prefix>_` + 26 lower-case Crockford base32 characters (a UUIDv7: sortable by creation). */
 const prefixedId = (prefix: string) => z.string().regex(new RegExp(`^${prefix}_[0-9a-z]{26}$`));
@@ -365,12 +364,6 @@ export const AgentDeletedV1 = defineIntegrationEvent(
     deletedAt: at,
   }),
 );
-
-type DataOf<Definition extends { schema: z.ZodType }> = z.output<Definition['schema']>;
-type EventOf<Definition extends { type: string; schema: z.ZodType }> = Event<
-  Definition['type'],
-  DataOf<Definition>
->;
 
 export type DomainAdded = EventOf<typeof DomainAddedV1>;
 export type DomainVerified = EventOf<typeof DomainVerifiedV1>;

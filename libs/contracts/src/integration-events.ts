@@ -28,6 +28,12 @@ export type IntegrationEventValidation =
   | { readonly status: 'unknown' }
   | { readonly status: 'invalid'; readonly issues: readonly string[] };
 
+/** The domain event a definition describes: its type and the output of its data schema. */
+export type EventOf<Definition extends { type: string; schema: z.ZodType }> = Event<
+  Definition['type'],
+  z.output<Definition['schema']>
+>;
+
 export const dataSchemaUriFor = (type: string, version: number): string =>
   `urn:mandate:schema:${type}:v${version}`;
 

@@ -1,5 +1,6 @@
 import {
   assignmentsStream,
+  type EventOf,
   GroupMappingDeletedV1,
   type PrincipalPermissionsChangedV1,
   RoleAssignedV1,
@@ -9,10 +10,9 @@ import {
 } from '@mandate/contracts';
 import { effectivePermissions } from '@mandate/authz-domain';
 import { type EventStore, type Subscription } from '@mandate/eventstore';
-import { type Event, type GlobalPosition, type RecordedEvent } from '@mandate/kernel';
+import { type GlobalPosition, type RecordedEvent } from '@mandate/kernel';
 import { type ContextWriter, type WriteCause } from '@mandate/platform';
 import { type DataSource } from 'typeorm';
-import { type z } from 'zod';
 import { type DirectoryReactions } from '../directory-events/directory-events.consumer';
 import { type OrgGraph, type OrgGraphs } from '../graph/org-graphs';
 import { type MandatesService } from '../mandates/mandates.service';
@@ -33,10 +33,7 @@ const causedBy = (event: RecordedEvent): WriteCause => ({
   causationId: event.id,
 });
 
-type PermissionsChanged = Event<
-  typeof PrincipalPermissionsChangedV1.type,
-  z.output<typeof PrincipalPermissionsChangedV1.schema>
->;
+type PermissionsChanged = EventOf<typeof PrincipalPermissionsChangedV1>;
 
 /**
  * What authz does when the directory or its own policy changes someone's power: a leaver's mandates

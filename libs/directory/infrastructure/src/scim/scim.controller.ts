@@ -262,45 +262,23 @@ export class ScimController {
   }
 
   @Put(':endpoint/:id')
-  async replace(
+  replace(
     @Param('endpoint') endpoint: string,
     @Param('id') id: string,
     @Req() request: Request,
     @Res() response: Response,
   ) {
-    const scope = await this.scope(request);
-    send(
-      response,
-      await this.scim.replace(
-        scope,
-        typeOf(endpoint),
-        id,
-        request.body,
-        parseIfMatch(request.headers['if-match']),
-        projectionOf(request),
-      ),
-    );
+    return this.modify('replace', endpoint, id, request, response);
   }
 
   @Patch(':endpoint/:id')
-  async patch(
+  patch(
     @Param('endpoint') endpoint: string,
     @Param('id') id: string,
     @Req() request: Request,
     @Res() response: Response,
   ) {
-    const scope = await this.scope(request);
-    send(
-      response,
-      await this.scim.patch(
-        scope,
-        typeOf(endpoint),
-        id,
-        request.body,
-        parseIfMatch(request.headers['if-match']),
-        projectionOf(request),
-      ),
-    );
+    return this.modify('patch', endpoint, id, request, response);
   }
 
   @Delete(':endpoint/:id')
@@ -348,6 +326,21 @@ export class ScimController {
       case 'DELETE':
         return { ...on, ...(await this.scim.delete(scope, type, id, ifMatch)) };
     }
+  }
+
+  private async modify(
+    how: 'replace' | 'patch',
+    endpoint: string,
+    id: string,
+    request: Request,
+    response: Response,
+  ): Promise<void> {
+    const scope = await this.scope(request);
+    const ifMatch = parseIfMatch(request.headers['if-match']);
+    send(
+      response,
+      await this.scim[how](scope, typeOf(endpoint), id, request.body, ifMatch, projectionOf(request)),
+    );
   }
 
   private async scope(request: Request): Promise<ScimScope> {
