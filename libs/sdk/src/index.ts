@@ -1,5 +1,7 @@
 export { type FetchLike } from './http';
 export { consoleLogger, type SdkLogger } from './logger';
+export * from './revocations/http-revocations';
+export * from './revocations/revocation-feed';
 export {
   type GrantRevocation,
   type RevocationList,
@@ -7,5 +9,7 @@ export {
   type RevokedGrantsOptions,
   staticRevocations,
 } from './revocations/revocation-list';
+export { type ServerSentEvent, SseParser, type SseParserCallbacks } from './revocations/sse-parser';
+export { type BackoffOptions } from './timing';
 export * from './verification/token-verification.error';
 export * from './verification/token-verifier';
