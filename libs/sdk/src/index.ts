@@ -1,9 +1,11 @@
+export * from './events/identity-events';
 export { type FetchLike } from './http';
 export { consoleLogger, type SdkLogger } from './logger';
 export * from './revocations/http-revocations';
 export * from './revocations/revocation-feed';
 export {
   type GrantRevocation,
+  type RevocationFollower,
   type RevocationList,
   RevokedGrants,
   type RevokedGrantsOptions,

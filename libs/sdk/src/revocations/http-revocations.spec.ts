@@ -6,13 +6,13 @@ import { waitUntil } from '../testing/wait-until';
 import {
   followRevocationsOverHttp,
   type HttpRevocationsOptions,
-  type RevocationFollower,
+  type HttpRevocationFollower,
 } from './http-revocations';
 import { type FeedRevocation } from './revocation-feed';
 
 describe('followRevocationsOverHttp', () => {
   let feed: TestRevocationFeed;
-  let follower: RevocationFollower | undefined;
+  let follower: HttpRevocationFollower | undefined;
   let delivered: FeedRevocation[];
   const logger = { warn: jest.fn(), error: jest.fn() };
 

@@ -8,7 +8,7 @@ import {
   REVOCATION_EVENT,
   revocationPageSchema,
 } from './revocation-feed';
-import { type RevocationList, RevokedGrants } from './revocation-list';
+import { type RevocationFollower, RevokedGrants } from './revocation-list';
 import { SseParser } from './sse-parser';
 
 export interface HttpRevocationsOptions {
@@ -35,11 +35,9 @@ export interface HttpRevocationsOptions {
   readonly random?: () => number;
 }
 
-export interface RevocationFollower extends RevocationList {
+export interface HttpRevocationFollower extends RevocationFollower {
   /** The position reached in the feed; null before the first revocation. */
   readonly cursor: string | null;
-  /** How many revoked grants are held. */
-  readonly size: number;
 }
 
 const isPermanent = (error: unknown): boolean =>
@@ -47,7 +45,7 @@ const isPermanent = (error: unknown): boolean =>
 
 class CursorGone extends Error {}
 
-class HttpRevocationFollower implements RevocationFollower {
+class HttpFollower implements HttpRevocationFollower {
   private readonly grants: RevokedGrants;
   private readonly initialCatchUp = deferred();
   private readonly stopping = new AbortController();
@@ -285,5 +283,5 @@ class HttpRevocationFollower implements RevocationFollower {
  * missed) it reconnects with exponential backoff, catching up from the cursor again, so nothing is
  * missed; re-delivered revocations change nothing.
  */
-export const followRevocationsOverHttp = (options: HttpRevocationsOptions): RevocationFollower =>
-  new HttpRevocationFollower(options).start();
+export const followRevocationsOverHttp = (options: HttpRevocationsOptions): HttpRevocationFollower =>
+  new HttpFollower(options).start();

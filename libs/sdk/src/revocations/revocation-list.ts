@@ -15,6 +15,12 @@ export interface RevocationList {
   readonly connected: boolean;
 }
 
+/** A list fed by one of Mandate's revocation feeds. */
+export interface RevocationFollower extends RevocationList {
+  /** How many revoked grants are held now. */
+  readonly size: number;
+}
+
 /** One revocation, as the feed carries it (the `authn.grant.revoked` data). */
 export interface GrantRevocation {
   readonly grantId: string;
