@@ -13,5 +13,6 @@ export {
 } from './revocations/revocation-list';
 export { type ServerSentEvent, SseParser, type SseParserCallbacks } from './revocations/sse-parser';
 export { type BackoffOptions } from './timing';
+export * from './verification/bearer-auth';
 export * from './verification/token-verification.error';
 export * from './verification/token-verifier';
