@@ -1,3 +1,4 @@
+export * from './authz/authorizer';
 export * from './events/identity-events';
 export { type FetchLike } from './http';
 export { consoleLogger, type SdkLogger } from './logger';
