@@ -1,0 +1,76 @@
+import { type MigrationInterface, type QueryRunner } from 'typeorm';
+
+/** OAuth clients, grants (token families) with their revocation, and oidc-provider's protocol state. */
+export class CreateAuthnReadModels1767571200000 implements MigrationInterface {
+  readonly name = 'CreateAuthnReadModels1767571200000';
+
+  async up(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query('create schema if not exists authn');
+    await queryRunner.query(`
+      create table authn.clients (
+        client_id     text primary key,
+        org_id        text not null,
+        name          text not null,
+        kind          text not null,
+        agent_id      text,
+        redirect_uris jsonb not null,
+        grant_types   jsonb not null,
+        auth_method   text not null,
+        secret_hash   text,
+        jwks          jsonb,
+        scopes        jsonb not null,
+        audiences     jsonb not null,
+        status        text not null check (status in ('active', 'deleted')),
+        version       integer not null,
+        created_at    timestamptz not null,
+        updated_at    timestamptz not null
+      )`);
+    await queryRunner.query('create index clients_org_idx on authn.clients (org_id, client_id)');
+    await queryRunner.query(`
+      create table authn.grants (
+        grant_id     text primary key,
+        org_id       text not null,
+        client_id    text not null,
+        subject      text not null,
+        actor        text,
+        mandate_id   text,
+        grant_type   text not null,
+        scope        text not null,
+        audience     text not null,
+        issued_at    timestamptz not null,
+        expires_at   timestamptz not null,
+        revoked_at   timestamptz,
+        revoked_reason text
+      )`);
+    await queryRunner.query(
+      'create index grants_subject_idx on authn.grants (org_id, subject) where revoked_at is null',
+    );
+    await queryRunner.query(
+      'create index grants_actor_idx on authn.grants (org_id, actor) where revoked_at is null',
+    );
+    await queryRunner.query(
+      'create index grants_mandate_idx on authn.grants (mandate_id) where revoked_at is null',
+    );
+    await queryRunner.query(`
+      create table authn.oauth_artifacts (
+        model       text not null,
+        id          text not null,
+        payload     jsonb not null,
+        grant_id    text,
+        uid         text,
+        user_code   text,
+        expires_at  timestamptz,
+        consumed_at timestamptz,
+        primary key (model, id)
+      )`);
+    await queryRunner.query('create index oauth_artifacts_grant_idx on authn.oauth_artifacts (grant_id)');
+    await queryRunner.query('create index oauth_artifacts_uid_idx on authn.oauth_artifacts (uid)');
+  }
+
+  async down(queryRunner: QueryRunner): Promise<void> {
+    for (const table of ['oauth_artifacts', 'grants', 'clients'])
+      await queryRunner.query(`drop table authn.${table}`);
+  }
+}
+
+export const authnMigrations = [CreateAuthnReadModels1767571200000];
