@@ -8,8 +8,8 @@ import {
   hashApiKeySecret,
   parseApiKey,
 } from './api-key';
-import { type ApiKeyRecord } from './api-key.repository';
-import { checkApiKey } from './api-key.verifier';
+import { type ApiKeyRecord, type ApiKeyRepository } from './api-key.repository';
+import { checkApiKey, StoredApiKeyVerifier } from './api-key.verifier';
 import {
   ADMIN_PRINCIPAL,
   type ApiKeyPrincipal,
@@ -107,6 +107,48 @@ describe('checkApiKey', () => {
       ok: false,
       reason: 'invalid',
     });
+  });
+});
+
+describe('StoredApiKeyVerifier', () => {
+  const key = generateApiKey();
+  const record: ApiKeyRecord = {
+    keyId: key.keyId,
+    orgId: 'org-1',
+    name: 'app',
+    secretHash: key.hash,
+    lastFour: key.lastFour,
+    createdAt: new Date('2026-01-01T00:00:00Z'),
+    revokedAt: null,
+  };
+  const now = new Date('2026-02-01T00:00:00Z');
+
+  it('shares a read of the row among concurrent requests with the same key, and keeps nothing after it', async () => {
+    let stored = record;
+    const find = jest.fn((_keyId: string) => Promise.resolve(stored));
+    const verifier = new StoredApiKeyVerifier({ find } as unknown as ApiKeyRepository, () => now);
+    const concurrent = await Promise.all([
+      verifier.verify(key.token),
+      verifier.verify(key.token),
+      verifier.verify(`mandate_sk_${key.keyId}_${generateApiKey().secret}`),
+    ]);
+    expect(concurrent.map((verification) => verification.ok)).toEqual([true, true, false]);
+    expect(find).toHaveBeenCalledTimes(1);
+
+    stored = { ...record, revokedAt: now };
+    expect(await verifier.verify(key.token)).toEqual({ ok: false, reason: 'revoked' });
+    expect(find).toHaveBeenCalledTimes(2);
+  });
+
+  it('lets a failed read fail every request that shared it, and reads again on the next', async () => {
+    const find = jest
+      .fn((_keyId: string) => Promise.resolve<ApiKeyRecord | null>(record))
+      .mockRejectedValueOnce(new Error('connection lost'));
+    const verifier = new StoredApiKeyVerifier({ find } as unknown as ApiKeyRepository, () => now);
+    const results = await Promise.allSettled([verifier.verify(key.token), verifier.verify(key.token)]);
+    expect(results.map((result) => result.status)).toEqual(['rejected', 'rejected']);
+    expect((await verifier.verify(key.token)).ok).toBe(true);
+    expect(find).toHaveBeenCalledTimes(2);
   });
 });
 

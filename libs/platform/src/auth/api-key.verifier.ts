@@ -46,9 +46,27 @@ export class StoredApiKeyVerifier extends ApiKeyVerifier {
     super();
   }
 
+  /** Reads of the read model in flight, by key id. */
+  private readonly reading = new Map<string, Promise<ApiKeyRecord | null>>();
+
   async verify(token: string): Promise<ApiKeyVerification> {
     const parsed = parseApiKey(token);
     if (!parsed) return { ok: false, reason: 'invalid' };
-    return checkApiKey(token, await this.keys.find(parsed.keyId), this.clock());
+    return checkApiKey(token, await this.record(parsed.keyId), this.clock());
+  }
+
+  /**
+   * The stored record of a key id. Requests presenting the same key while its row is being read share
+   * that read instead of queueing one each (an application's key is on every concurrent request): the
+   * row they get is no older than the read — as if they had arrived a moment earlier — and a read
+   * starting after the last one settled sees any revocation committed by then. Nothing is kept.
+   */
+  private record(keyId: string): Promise<ApiKeyRecord | null> {
+    let read = this.reading.get(keyId);
+    if (!read) {
+      read = this.keys.find(keyId).finally(() => this.reading.delete(keyId));
+      this.reading.set(keyId, read);
+    }
+    return read;
   }
 }
