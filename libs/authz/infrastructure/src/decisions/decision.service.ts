@@ -35,6 +35,8 @@ export interface Decision {
 }
 
 const CONSISTENCY_TIMEOUT_MS = 5_000;
+/** How long a grant waits for the directory event about a principal registered a moment ago. */
+const PRINCIPAL_ARRIVAL_WAIT_MS = 3_000;
 
 interface ReadModelProgress {
   waitFor(position: GlobalPosition, timeoutMs: number): Promise<void>;
@@ -181,7 +183,7 @@ export class DecisionService implements DelegationFacts {
   // ---- DelegationFacts ----
 
   async isActive(orgId: string, principalId: string): Promise<boolean> {
-    return (await this.graphs.graph(orgId)).principals.get(principalId) === 'active';
+    return (await this.graphs.principalStatus(orgId, principalId, PRINCIPAL_ARRIVAL_WAIT_MS)) === 'active';
   }
 
   async heldPermissions(

@@ -73,6 +73,7 @@ const PAGE = 50_000;
  */
 export class OrgGraphs implements GraphSink {
   private readonly graphs = new Map<string, Loading>();
+  private readonly principalWaiters = new Map<string, Set<(status: PrincipalStatus) => void>>();
 
   constructor(private readonly dataSource: DataSource) {}
 
@@ -142,6 +143,39 @@ export class OrgGraphs implements GraphSink {
     const entry = this.graphs.get(orgId);
     if (entry?.loaded) entry.loaded.principals.set(principalId, status);
     else entry?.principalBacklog.push([principalId, status]);
+    const key = `${orgId}/${principalId}`;
+    const waiters = this.principalWaiters.get(key);
+    if (waiters) {
+      this.principalWaiters.delete(key);
+      for (const resolve of waiters) resolve(status);
+    }
+  }
+
+  /**
+   * The principal's status, waiting up to `timeoutMs` for the directory's event about a principal
+   * authz has not heard of yet (it was registered a moment ago and the event is still in flight).
+   */
+  async principalStatus(
+    orgId: string,
+    principalId: string,
+    timeoutMs: number,
+  ): Promise<PrincipalStatus | undefined> {
+    const known = (await this.graph(orgId)).principals.get(principalId);
+    if (known !== undefined || timeoutMs <= 0) return known;
+    const key = `${orgId}/${principalId}`;
+    return new Promise((resolve) => {
+      const waiters = this.principalWaiters.get(key) ?? new Set();
+      this.principalWaiters.set(key, waiters);
+      const settle = (status: PrincipalStatus | undefined) => {
+        clearTimeout(timer);
+        waiters.delete(settle);
+        if (waiters.size === 0 && this.principalWaiters.get(key) === waiters)
+          this.principalWaiters.delete(key);
+        resolve(status);
+      };
+      const timer = setTimeout(() => settle(undefined), timeoutMs);
+      waiters.add(settle);
+    });
   }
 
   forget(orgId: string): void {
