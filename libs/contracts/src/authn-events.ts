@@ -8,6 +8,7 @@ export const grantIdSchema = z.string().min(8).max(64);
 export const grantRevocationReasonSchema = z.enum([
   'revoked_by_client',
   'refresh_token_reuse',
+  'authorization_code_reuse',
   'user_deactivated',
   'user_deleted',
   'organization_deleted',

@@ -4,6 +4,7 @@ import {
   commandHandler,
   type DecisionAppender,
   type EventStore,
+  type ExpectedRevision,
   uuidv7,
 } from '@mandate/eventstore';
 import { type Actor, type Decider, type Event, type GlobalPosition } from '@mandate/kernel';
@@ -81,8 +82,19 @@ export class ContextWriter {
     events: readonly Event[],
     cause?: WriteCause,
   ): Promise<GlobalPosition> {
+    return this.appendExpecting(stream, orgId, events, 'any', cause);
+  }
+
+  /** `append` at an expected revision: a `WrongExpectedRevisionError` says someone else wrote first. */
+  async appendExpecting(
+    stream: string,
+    orgId: string,
+    events: readonly Event[],
+    expectedRevision: ExpectedRevision,
+    cause?: WriteCause,
+  ): Promise<GlobalPosition> {
     const { position } = await this.store.append(stream, events, {
-      expectedRevision: 'any',
+      expectedRevision,
       metadata: this.metadata(orgId, cause),
     });
     await this.readYourWrite(position);

@@ -73,4 +73,63 @@ export class CreateAuthnReadModels1767571200000 implements MigrationInterface {
   }
 }
 
-export const authnMigrations = [CreateAuthnReadModels1767571200000];
+/** What tokens depend on, learnt from directory and authz events: people, agents, mandates, permissions. */
+export class CreateAuthnPrincipalViews1767657600000 implements MigrationInterface {
+  readonly name = 'CreateAuthnPrincipalViews1767657600000';
+
+  async up(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query(`
+      create table authn.users (
+        user_id    text primary key,
+        org_id     text not null,
+        user_name  text not null,
+        email      text,
+        name       text,
+        status     text not null check (status in ('active', 'inactive', 'deleted')),
+        updated_at timestamptz not null
+      )`);
+    await queryRunner.query(`
+      create table authn.agents (
+        agent_id   text primary key,
+        org_id     text not null,
+        name       text not null,
+        status     text not null check (status in ('active', 'suspended', 'deleted')),
+        updated_at timestamptz not null
+      )`);
+    await queryRunner.query(`
+      create table authn.mandates (
+        mandate_id  text primary key,
+        org_id      text not null,
+        user_id     text not null,
+        agent_id    text not null,
+        permissions jsonb not null,
+        resources   jsonb not null,
+        expires_at  timestamptz,
+        status      text not null check (status in ('active', 'suspended', 'revoked')),
+        updated_at  timestamptz not null
+      )`);
+    await queryRunner.query('create index mandates_agent_idx on authn.mandates (agent_id, user_id)');
+    await queryRunner.query(`
+      create table authn.principal_permissions (
+        subject     text primary key,
+        org_id      text not null,
+        permissions jsonb not null,
+        updated_at  timestamptz not null
+      )`);
+    await queryRunner.query(`
+      create table authn.login_tickets (
+        ticket_hash text primary key,
+        org_id      text not null,
+        user_id     text not null,
+        expires_at  timestamptz not null,
+        used_at     timestamptz
+      )`);
+  }
+
+  async down(queryRunner: QueryRunner): Promise<void> {
+    for (const table of ['login_tickets', 'principal_permissions', 'mandates', 'agents', 'users'])
+      await queryRunner.query(`drop table authn.${table}`);
+  }
+}
+
+export const authnMigrations = [CreateAuthnReadModels1767571200000, CreateAuthnPrincipalViews1767657600000];

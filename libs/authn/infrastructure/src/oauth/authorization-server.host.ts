@@ -1,0 +1,121 @@
+import { type GrantRevocationReason } from '@mandate/contracts';
+import { createHash } from 'node:crypto';
+import { type IncomingMessage, type ServerResponse } from 'node:http';
+import type Provider from 'oidc-provider';
+import { type DataSource } from 'typeorm';
+import { type GrantsService } from '../grants/grants.service';
+import { type KeyRing } from '../keys/key-ring';
+import { createAuthorizationServer, OAUTH_ROUTES, PROTOCOL_PATH_PREFIXES } from './authorization-server';
+import { registerTokenExchange } from './token-exchange.grant';
+
+/** How often the key ring is checked for a due rotation (and for keys another replica made). */
+export const KEY_CHECK_INTERVAL_MS = 60_000;
+
+const BASIC = /^Basic +([A-Za-z0-9+/=]+) *$/i;
+
+/**
+ * Client secrets are kept as SHA-256 only: the presented secret is hashed before oidc-provider
+ * compares it with the stored one (`client_secret` = the hash, see `clientMetadata`).
+ */
+export const hashBasicCredentials = (authorization: string | undefined): string | undefined => {
+  const match = authorization === undefined ? null : BASIC.exec(authorization);
+  if (!match) return authorization;
+  const decoded = Buffer.from(match[1]!, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon < 0) return authorization;
+  const secret = decodeURIComponent(decoded.slice(colon + 1).replace(/\+/g, '%20'));
+  const hashed = createHash('sha256').update(secret).digest('hex');
+  return `Basic ${Buffer.from(`${decoded.slice(0, colon)}:${hashed}`).toString('base64')}`;
+};
+
+export const isProtocolPath = (path: string): boolean =>
+  PROTOCOL_PATH_PREFIXES.some((prefix) => path === prefix || path.startsWith(`${prefix}/`));
+
+export interface AuthorizationServerHostOptions {
+  readonly issuer: string;
+  readonly dataSource: DataSource;
+  readonly keyRing: KeyRing;
+  readonly grants: GrantsService;
+  readonly clock: () => Date;
+  readonly cookieKey: Buffer;
+}
+
+/**
+ * Runs oidc-provider inside the Nest app: builds it once the signing keys are loaded, rebuilds it
+ * whenever the published keys change (rotation), and serves the protocol paths through it.
+ */
+export class AuthorizationServerHost {
+  private provider: Provider | null = null;
+  private callback: ((req: IncomingMessage, res: ServerResponse) => void) | null = null;
+  private keysVersion = '';
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly options: AuthorizationServerHostOptions) {}
+
+  get issuer(): string {
+    return this.options.issuer;
+  }
+
+  async start(): Promise<void> {
+    await this.refreshKeys();
+    this.timer = setInterval(() => {
+      this.refreshKeys().catch(() => undefined);
+    }, KEY_CHECK_INTERVAL_MS);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  /** Rotates keys when due; a changed key set rebuilds the provider (old keys stay published). */
+  async refreshKeys(): Promise<void> {
+    await this.options.keyRing.refresh();
+    if (this.provider && this.options.keyRing.version === this.keysVersion) return;
+    this.keysVersion = this.options.keyRing.version;
+    const provider = createAuthorizationServer({
+      ...this.options,
+      revokedByProvider: (grantId) => this.revokedByProvider(grantId),
+    });
+    registerTokenExchange(provider, this.options);
+    this.provider = provider;
+    this.callback = provider.callback();
+  }
+
+  get current(): Provider {
+    if (!this.provider) throw new Error('The authorization server is not started');
+    return this.provider;
+  }
+
+  handle(req: IncomingMessage & { path?: string }, res: ServerResponse): void {
+    const callback = this.callback;
+    if (!callback) {
+      res.statusCode = 503;
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ error: 'temporarily_unavailable', error_description: 'starting' }));
+      return;
+    }
+    if (req.url?.startsWith('/.well-known/oauth-authorization-server'))
+      req.url = req.url.replace(
+        '/.well-known/oauth-authorization-server',
+        '/.well-known/openid-configuration',
+      );
+    if (req.url?.startsWith(OAUTH_ROUTES.token))
+      req.headers.authorization = hashBasicCredentials(req.headers.authorization);
+    callback(req, res);
+  }
+
+  /** oidc-provider revokes a grant when a code or a rotated refresh token is used again. */
+  private async revokedByProvider(grantId: string): Promise<void> {
+    const grant = await this.options.grants.find(grantId);
+    if (!grant) return;
+    const [last] = await this.options.dataSource.query<{ model: string }[]>(
+      `select model from authn.oauth_artifacts where grant_id = $1 and consumed_at is not null
+        order by consumed_at desc limit 1`,
+      [grantId],
+    );
+    const reason: GrantRevocationReason =
+      last?.model === 'AuthorizationCode' ? 'authorization_code_reuse' : 'refresh_token_reuse';
+    await this.options.grants.revoke(grant, reason);
+  }
+}

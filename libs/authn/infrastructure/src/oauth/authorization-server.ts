@@ -1,0 +1,259 @@
+import { prefixedId } from '@mandate/platform';
+import { createHmac } from 'node:crypto';
+import Provider, { type Configuration, errors, type KoaContextWithOIDC } from 'oidc-provider';
+import { type DataSource } from 'typeorm';
+import { type GrantsService } from '../grants/grants.service';
+import { type KeyRing } from '../keys/key-ring';
+import { oidcAdapterFactory } from './oidc-adapter';
+
+export const ACCESS_TOKEN_TTL_SECONDS = 300;
+const REFRESH_LIFETIME_SECONDS = 14 * 86_400;
+
+/** Where the protocol endpoints live under the issuer (discovery is at the issuer's `/.well-known`). */
+export const OAUTH_ROUTES = {
+  authorization: '/oauth/authorize',
+  token: '/oauth/token',
+  jwks: '/oauth/jwks',
+  userinfo: '/oauth/userinfo',
+  end_session: '/oauth/logout',
+} as const;
+export const INTROSPECTION_PATH = '/oauth/introspect';
+export const REVOCATION_PATH = '/oauth/revoke';
+export const INTERACTION_PATH = '/oauth/interaction';
+
+/** Paths oidc-provider reads the raw request of (nobody else may parse their bodies first). */
+export const PROTOCOL_PATH_PREFIXES = [
+  OAUTH_ROUTES.authorization,
+  OAUTH_ROUTES.token,
+  OAUTH_ROUTES.jwks,
+  OAUTH_ROUTES.userinfo,
+  OAUTH_ROUTES.end_session,
+  '/.well-known/openid-configuration',
+  '/.well-known/oauth-authorization-server',
+];
+
+interface ClientExtras {
+  org_id?: string;
+  agent_id?: string | null;
+  audiences?: string[];
+}
+
+const extrasOf = (client: unknown): ClientExtras => (client ?? {}) as ClientExtras;
+
+export interface AuthorizationServerOptions {
+  readonly issuer: string;
+  readonly dataSource: DataSource;
+  readonly keyRing: KeyRing;
+  readonly grants: GrantsService;
+  readonly clock: () => Date;
+  /** Signs the provider's cookies; derived from the instance key. */
+  readonly cookieKey: Buffer;
+  /** Why oidc-provider revoked a grant (a reused code or refresh token), from the request being served. */
+  readonly revokedByProvider: (grantId: string) => Promise<void>;
+}
+
+/** The grant a token belongs to: oidc-provider's for code and refresh, a new one per client-credentials token. */
+const grantOf = (token: { grantId?: string }): string => token.grantId ?? prefixedId('grt');
+
+/**
+ * oidc-provider configured the Mandate way: PKCE S256 on every authorization request, exact
+ * redirect URIs, refresh-token rotation, RFC 9068 JWT access tokens (5 minutes, `org_id`,
+ * `grant_id`) for the resource servers a client is allowed, EdDSA/ES256 keys from the key ring.
+ */
+export const createAuthorizationServer = (options: AuthorizationServerOptions): Provider => {
+  const { issuer, dataSource, keyRing, grants, clock } = options;
+  const recorded = new Set<string>();
+
+  const recordGrant = async (
+    ctx: KoaContextWithOIDC,
+    token: { grantId?: string; accountId?: string; scope?: string; kind: string },
+    grantId: string,
+    audience: string,
+  ) => {
+    if (recorded.has(grantId)) return;
+    const client = ctx.oidc.client!;
+    const extras = extrasOf(client);
+    const now = clock();
+    const code = token.grantId !== undefined;
+    await grants.record({
+      grantId,
+      orgId: extras.org_id!,
+      clientId: client.clientId,
+      subject: token.accountId ?? extras.agent_id ?? client.clientId,
+      actor: null,
+      actorChain: [],
+      mandateId: null,
+      grantType: code ? 'authorization_code' : 'client_credentials',
+      scope: token.scope ?? '',
+      audience,
+      issuedAt: now.toISOString(),
+      expiresAt: new Date(
+        now.getTime() + ((code ? REFRESH_LIFETIME_SECONDS : 0) + ACCESS_TOKEN_TTL_SECONDS) * 1000,
+      ).toISOString(),
+    });
+    recorded.add(grantId);
+    if (recorded.size > 100_000) recorded.clear();
+  };
+
+  const configuration: Configuration = {
+    adapter: oidcAdapterFactory(
+      dataSource,
+      clock,
+      (model) =>
+        new errors.InvalidGrant(
+          `the ${model === 'RefreshToken' ? 'refresh token' : 'code'} was just used by another request`,
+        ),
+      options.revokedByProvider,
+    ),
+    clients: [],
+    clientDefaults: {
+      grant_types: ['authorization_code'],
+      id_token_signed_response_alg: 'EdDSA',
+      response_types: ['code'],
+      token_endpoint_auth_method: 'private_key_jwt',
+    },
+    clientAuthMethods: ['client_secret_basic', 'private_key_jwt', 'none'],
+    clockTolerance: 30,
+    extraClientMetadata: { properties: ['org_id', 'agent_id', 'kind', 'audiences'] },
+    jwks: { keys: keyRing.published().map((key) => key.privateJwk) } as Configuration['jwks'],
+    enabledJWA: {
+      idTokenSigningAlgValues: ['EdDSA', 'ES256'],
+      userinfoSigningAlgValues: ['EdDSA', 'ES256'],
+      clientAuthSigningAlgValues: ['EdDSA', 'Ed25519', 'ES256', 'ES384', 'RS256', 'PS256'],
+      requestObjectSigningAlgValues: ['EdDSA', 'ES256'],
+    },
+    pkce: { required: () => true },
+    allowOmittingSingleRegisteredRedirectUri: false,
+    routes: OAUTH_ROUTES,
+    interactions: { url: (_ctx, interaction) => `${INTERACTION_PATH}/${interaction.uid}` },
+    cookies: { keys: [createHmac('sha256', options.cookieKey).update('oidc-cookies').digest('base64url')] },
+    ttl: {
+      AccessToken: ACCESS_TOKEN_TTL_SECONDS,
+      ClientCredentials: ACCESS_TOKEN_TTL_SECONDS,
+      AuthorizationCode: 60,
+      IdToken: ACCESS_TOKEN_TTL_SECONDS,
+      Interaction: 600,
+      Session: 8 * 3600,
+      Grant: REFRESH_LIFETIME_SECONDS,
+      // A rotated refresh token never outlives the family's first one.
+      RefreshToken: (_ctx, token) => {
+        const first = (token as { iiat?: number }).iiat ?? Math.floor(clock().getTime() / 1000);
+        return Math.max(1, first + REFRESH_LIFETIME_SECONDS - Math.floor(clock().getTime() / 1000));
+      },
+    },
+    rotateRefreshToken: true,
+    issueRefreshToken: (_ctx, client) => client.grantTypeAllowed('refresh_token'),
+    features: {
+      devInteractions: { enabled: false },
+      clientCredentials: { enabled: true },
+      introspection: { enabled: false },
+      revocation: { enabled: false },
+      rpInitiatedLogout: { enabled: true },
+      resourceIndicators: {
+        enabled: true,
+        defaultResource: (_ctx, client) => extrasOf(client).audiences?.[0] ?? issuer,
+        useGrantedResource: () => true,
+        getResourceServerInfo: (_ctx, resource, client) => {
+          if (!(extrasOf(client).audiences ?? []).includes(resource))
+            throw new errors.InvalidTarget('the client may not get tokens for this resource');
+          return {
+            scope: client.scope ?? '',
+            audience: resource,
+            accessTokenFormat: 'jwt',
+            accessTokenTTL: ACCESS_TOKEN_TTL_SECONDS,
+            jwt: { sign: { alg: 'EdDSA' } },
+          };
+        },
+      },
+    },
+    discovery: {
+      introspection_endpoint: `${issuer}${INTROSPECTION_PATH}`,
+      revocation_endpoint: `${issuer}${REVOCATION_PATH}`,
+      introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'private_key_jwt'],
+      revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'private_key_jwt'],
+      token_endpoint_auth_methods_supported: ['client_secret_basic', 'private_key_jwt'],
+      code_challenge_methods_supported: ['S256'],
+    },
+    findAccount: async (_ctx, sub) => {
+      const [user] = await dataSource.query<
+        { user_id: string; org_id: string; user_name: string; email: string | null; name: string | null }[]
+      >("select * from authn.users where user_id = $1 and status = 'active'", [sub]);
+      if (!user) return undefined;
+      return {
+        accountId: user.user_id,
+        claims: () => ({
+          sub: user.user_id,
+          org_id: user.org_id,
+          preferred_username: user.user_name,
+          ...(user.email !== null && { email: user.email }),
+          ...(user.name !== null && { name: user.name }),
+        }),
+      };
+    },
+    claims: { openid: ['sub', 'org_id'], profile: ['name', 'preferred_username'], email: ['email'] },
+    loadExistingGrant: async (ctx) => {
+      // Clients belong to the organization: its members are not asked to consent to its own apps.
+      const { session, client, params } = ctx.oidc;
+      if (!session?.accountId || !client) return undefined;
+      const existing = ctx.oidc.result?.consent?.grantId ?? session.grantIdFor(client.clientId);
+      if (existing) {
+        const grant = await ctx.oidc.provider.Grant.find(existing);
+        if (grant) return grant;
+      }
+      const grant = new ctx.oidc.provider.Grant({ clientId: client.clientId, accountId: session.accountId });
+      const requested = String(params?.['scope'] ?? 'openid');
+      grant.addOIDCScope(
+        requested
+          .split(' ')
+          .filter((scope) => ['openid', 'profile', 'email', 'offline_access'].includes(scope))
+          .join(' '),
+      );
+      const resource = params?.['resource'];
+      const resources = (
+        Array.isArray(resource) ? resource : resource ? [resource] : [extrasOf(client).audiences?.[0]]
+      ).filter((value): value is string => typeof value === 'string');
+      for (const audience of resources) {
+        if (!(extrasOf(client).audiences ?? []).includes(audience)) continue;
+        const allowed = new Set((client.scope ?? '').split(' '));
+        grant.addResourceScope(
+          audience,
+          requested
+            .split(' ')
+            .filter((scope) => allowed.has(scope))
+            .join(' '),
+        );
+      }
+      await grant.save();
+      return grant;
+    },
+    extraTokenClaims: async (ctx, token) => {
+      if (token.kind !== 'AccessToken' && token.kind !== 'ClientCredentials') return undefined;
+      const extras = extrasOf(ctx.oidc.client);
+      const grantId = grantOf(token as { grantId?: string });
+      const audience = (token as { aud?: string | string[] }).aud;
+      await recordGrant(
+        ctx,
+        token as never,
+        grantId,
+        Array.isArray(audience) ? (audience[0] ?? '') : (audience ?? ''),
+      );
+      return { org_id: extras.org_id, grant_id: grantId };
+    },
+    formats: {
+      customizers: {
+        // An agent's own tokens (client credentials) are the agent's: `sub` = the agent.
+        jwt: (ctx, token, jwt) => {
+          const agentId = extrasOf(ctx.oidc.client).agent_id;
+          if (token.kind === 'ClientCredentials' && agentId) jwt.payload.sub = agentId;
+        },
+      },
+    },
+    renderError: (ctx, out) => {
+      ctx.type = 'json';
+      ctx.body = out;
+    },
+  };
+  const provider = new Provider(issuer, configuration);
+  provider.proxy = false;
+  return provider;
+};
