@@ -27,9 +27,9 @@ export interface ExchangeDecision {
   /** The human the token speaks for (`sub`, a `usr_…`). */
   readonly subject: string;
   /** Current actor first, then earlier actors (`act`, then nested `act`s): `[agentId, …]`. */
-  readonly actorChain: readonly string[];
+  readonly actorChain: string[];
   /** Sorted, without duplicates, never empty. */
-  readonly scope: readonly string[];
+  readonly scope: string[];
   /** The one resource server the token is for (`aud`). */
   readonly audience: string;
   /** `exp`, on a whole second, never after the mandate's or the subject token's expiry. */
