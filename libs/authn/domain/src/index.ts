@@ -1,1 +1,2 @@
 export * from './client/client.decide';
+export * from './exchange/token-exchange';
