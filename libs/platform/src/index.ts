@@ -16,6 +16,7 @@ export * from './http/bootstrap';
 export * from './http/openapi';
 export * from './http/platform.module';
 export * from './http/platform.options';
+export * from './http/public-url';
 export * from './idempotency/idempotency';
 export * from './ids/prefixed-id';
 export * from './idempotency/idempotency-cleanup';

@@ -77,7 +77,7 @@ export const runDistributedService = async (registration: ContextRegistration, e
       release: () => broker.close(),
     }),
     config,
-    { title: `Mandate ${context}` },
+    { title: `Mandate ${context}`, unparsedPathPrefixes: registration.unparsedPathPrefixes ?? [] },
   );
   return { app, url };
 };

@@ -35,6 +35,8 @@ export interface ContextRegistration {
   readonly entities?: MixedList<Function>;
   // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
   readonly migrations?: MixedList<Function>;
+  /** Paths the context serves from the raw request (an embedded protocol server reads its own bodies). */
+  readonly unparsedPathPrefixes?: readonly string[];
 }
 
 export interface RootModuleOptions {

@@ -63,7 +63,11 @@ export const runStandalone = async (registrations: readonly ContextRegistration[
       release: () => database.stop(),
     }),
     config,
-    { title: 'Mandate', description: 'Organizations, directory sync, tokens, authorization and audit.' },
+    {
+      title: 'Mandate',
+      description: 'Organizations, directory sync, tokens, authorization and audit.',
+      unparsedPathPrefixes: registrations.flatMap((registration) => registration.unparsedPathPrefixes ?? []),
+    },
   );
 
   process.stdout.write(

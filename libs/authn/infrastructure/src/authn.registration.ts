@@ -1,7 +1,11 @@
 import { type ContextRegistration } from '@mandate/runtime';
 import { AuthnModule } from './authn.module';
+import { PROTOCOL_PATH_PREFIXES } from './oauth/authorization-server';
+import { authnMigrations } from './persistence/authn.migrations';
 
 export const authnContext: ContextRegistration = {
   context: 'authn',
-  module: (eventStore) => AuthnModule.forRoot({ eventStore }),
+  module: (eventStore, { secretKey }) => AuthnModule.forRoot({ eventStore, secretKey }),
+  migrations: authnMigrations,
+  unparsedPathPrefixes: PROTOCOL_PATH_PREFIXES,
 };

@@ -47,6 +47,8 @@ export const httpEnv = ({ defaultPort = 8080 }: { defaultPort?: number } = {}) =
   PORT: portSchema.default(defaultPort),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   MANDATE_ADMIN_KEY: adminKeySchema.optional(),
+  /** Where clients reach this app (the OAuth issuer); the listening address when unset. */
+  MANDATE_PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
 });
 
 /** Where the embedded database and other local state live (standalone mode). */
@@ -62,4 +64,5 @@ export interface HttpEnv {
   readonly PORT: number;
   readonly LOG_LEVEL: LogLevel;
   readonly MANDATE_ADMIN_KEY?: string | undefined;
+  readonly MANDATE_PUBLIC_URL?: string | undefined;
 }

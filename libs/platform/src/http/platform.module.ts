@@ -12,6 +12,7 @@ import { IdempotencyInterceptor } from '../idempotency/idempotency.interceptor';
 import { IdempotencyRepository } from '../idempotency/idempotency.repository';
 import { PLATFORM_CLOCK, PLATFORM_DATA_SOURCE } from '../persistence/platform-data-source';
 import { PLATFORM_OPTIONS, type PlatformModuleOptions } from './platform.options';
+import { PublicUrl } from './public-url';
 
 /**
  * The management-API platform of an app: bearer authentication for `/api`, problem+json errors,
@@ -45,11 +46,20 @@ export class PlatformModule implements OnModuleInit {
         IdempotencyCleanup,
         ReadinessRegistry,
         DatabaseReadinessIndicator,
+        PublicUrl,
         { provide: APP_GUARD, useClass: ApiAuthGuard },
         { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },
         { provide: APP_FILTER, useClass: ProblemExceptionFilter },
       ],
-      exports: [ApiKeyRepository, ApiKeyVerifier, IdempotencyRepository, ReadinessRegistry, PLATFORM_CLOCK],
+      exports: [
+        ApiKeyRepository,
+        ApiKeyVerifier,
+        IdempotencyRepository,
+        ReadinessRegistry,
+        PLATFORM_CLOCK,
+        PublicUrl,
+        PLATFORM_OPTIONS,
+      ],
     };
   }
 

@@ -27,6 +27,7 @@ export interface ClientRow {
  */
 export const clientMetadata = (row: ClientRow): Record<string, unknown> => {
   const browser = row.grant_types.includes('authorization_code');
+  const scopes = [...(browser ? ['openid', 'profile', 'email', 'offline_access'] : []), ...row.scopes];
   return {
     client_id: row.client_id,
     client_name: row.name,
@@ -36,7 +37,7 @@ export const clientMetadata = (row: ClientRow): Record<string, unknown> => {
     grant_types: row.grant_types,
     response_types: browser ? ['code'] : [],
     redirect_uris: row.redirect_uris,
-    scope: [...(browser ? ['openid', 'profile', 'email', 'offline_access'] : []), ...row.scopes].join(' '),
+    ...(scopes.length > 0 && { scope: scopes.join(' ') }),
     id_token_signed_response_alg: 'EdDSA',
     org_id: row.org_id,
     agent_id: row.agent_id,

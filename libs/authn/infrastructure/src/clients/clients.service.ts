@@ -167,7 +167,11 @@ export class ClientsService {
       );
       if (agent?.status === 'active') return agent;
       if (agent)
-        throw new DomainError('precondition_failed', 'AUTHN_AGENT_INACTIVE', 'The agent is suspended or deleted');
+        throw new DomainError(
+          'precondition_failed',
+          'AUTHN_AGENT_INACTIVE',
+          'The agent is suspended or deleted',
+        );
       if (Date.now() >= deadline)
         throw new DomainError('not_found', 'AUTHN_AGENT_NOT_FOUND', 'The organization has no such agent');
       await sleep(20);

@@ -32,7 +32,8 @@ export const isProtocolPath = (path: string): boolean =>
   PROTOCOL_PATH_PREFIXES.some((prefix) => path === prefix || path.startsWith(`${prefix}/`));
 
 export interface AuthorizationServerHostOptions {
-  readonly issuer: string;
+  /** The issuer: the app's public URL, known once it listens. */
+  readonly issuer: () => string;
   readonly dataSource: DataSource;
   readonly keyRing: KeyRing;
   readonly grants: GrantsService;
@@ -53,11 +54,12 @@ export class AuthorizationServerHost {
   constructor(private readonly options: AuthorizationServerHostOptions) {}
 
   get issuer(): string {
-    return this.options.issuer;
+    return this.options.issuer();
   }
 
+  /** Loads (or makes) the signing keys; the provider is built on the first request, once the issuer is known. */
   async start(): Promise<void> {
-    await this.refreshKeys();
+    await this.options.keyRing.refresh();
     this.timer = setInterval(() => {
       this.refreshKeys().catch(() => undefined);
     }, KEY_CHECK_INTERVAL_MS);
@@ -71,30 +73,28 @@ export class AuthorizationServerHost {
   /** Rotates keys when due; a changed key set rebuilds the provider (old keys stay published). */
   async refreshKeys(): Promise<void> {
     await this.options.keyRing.refresh();
-    if (this.provider && this.options.keyRing.version === this.keysVersion) return;
+    if (this.provider) this.current;
+  }
+
+  /** The provider for the current key set: rebuilt when the published keys changed. */
+  get current(): Provider {
+    if (this.provider && this.options.keyRing.version === this.keysVersion) return this.provider;
+    const issuer = this.options.issuer();
     this.keysVersion = this.options.keyRing.version;
     const provider = createAuthorizationServer({
       ...this.options,
+      issuer,
       revokedByProvider: (grantId) => this.revokedByProvider(grantId),
     });
-    registerTokenExchange(provider, this.options);
+    registerTokenExchange(provider, { ...this.options, issuer });
     this.provider = provider;
     this.callback = provider.callback();
-  }
-
-  get current(): Provider {
-    if (!this.provider) throw new Error('The authorization server is not started');
-    return this.provider;
+    return provider;
   }
 
   handle(req: IncomingMessage & { path?: string }, res: ServerResponse): void {
-    const callback = this.callback;
-    if (!callback) {
-      res.statusCode = 503;
-      res.setHeader('content-type', 'application/json');
-      res.end(JSON.stringify({ error: 'temporarily_unavailable', error_description: 'starting' }));
-      return;
-    }
+    this.current;
+    const callback = this.callback!;
     if (req.url?.startsWith('/.well-known/oauth-authorization-server'))
       req.url = req.url.replace(
         '/.well-known/oauth-authorization-server',

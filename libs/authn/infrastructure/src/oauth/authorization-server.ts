@@ -52,6 +52,42 @@ export interface AuthorizationServerOptions {
   readonly revokedByProvider: (grantId: string) => Promise<void>;
 }
 
+const OIDC_SCOPES = ['openid', 'profile', 'email', 'offline_access'];
+
+/**
+ * The grant of an authorization request: the OIDC scopes asked for, and for each allowed resource
+ * server the asked scopes the client may have. Consent is implicit — the client is the organization's.
+ */
+export const implicitGrant = async (
+  provider: Provider,
+  client: { clientId: string; scope?: string | undefined },
+  accountId: string,
+  params: Record<string, unknown>,
+  grantId?: string,
+): Promise<string> => {
+  const grant =
+    (grantId ? await provider.Grant.find(grantId) : undefined) ??
+    new provider.Grant({ accountId, clientId: client.clientId });
+  const requested = (typeof params['scope'] === 'string' ? params['scope'] : 'openid').split(' ');
+  const allowed = new Set((client.scope ?? '').split(' '));
+  grant.addOIDCScope(requested.filter((scope) => OIDC_SCOPES.includes(scope)).join(' '));
+  const audiences = extrasOf(client).audiences ?? [];
+  const resource = params['resource'];
+  const asked = Array.isArray(resource)
+    ? resource
+    : typeof resource === 'string'
+      ? [resource]
+      : audiences.slice(0, 1);
+  for (const audience of asked as string[]) {
+    if (audiences.includes(audience))
+      grant.addResourceScope(
+        audience,
+        requested.filter((scope) => allowed.has(scope) && !OIDC_SCOPES.includes(scope)).join(' '),
+      );
+  }
+  return grant.save();
+};
+
 /** The grant a token belongs to: oidc-provider's for code and refresh, a new one per client-credentials token. */
 const grantOf = (token: { grantId?: string }): string => token.grantId ?? prefixedId('grt');
 
@@ -95,6 +131,23 @@ export const createAuthorizationServer = (options: AuthorizationServerOptions): 
     if (recorded.size > 100_000) recorded.clear();
   };
 
+  /**
+   * What a client may ask a resource server for: its registered scopes; an agent's own tokens
+   * (client credentials) also no more than the agent's current permissions.
+   */
+  const resourceScope = async (clientScope: string | undefined, agentId: string | null): Promise<string> => {
+    const registered = (clientScope ?? '').split(' ').filter(Boolean);
+    if (agentId === null) return registered.join(' ');
+    const [row] = await dataSource.query<{ permissions: string[] }[]>(
+      'select permissions from authn.principal_permissions where subject = $1',
+      [`agent:${agentId}`],
+    );
+    const held = row?.permissions ?? [];
+    return (registered.length > 0 ? held.filter((permission) => registered.includes(permission)) : held).join(
+      ' ',
+    );
+  };
+
   const configuration: Configuration = {
     adapter: oidcAdapterFactory(
       dataSource,
@@ -123,6 +176,8 @@ export const createAuthorizationServer = (options: AuthorizationServerOptions): 
       requestObjectSigningAlgValues: ['EdDSA', 'ES256'],
     },
     pkce: { required: () => true },
+    // OAuth 2.1: the authorization code flow only (no implicit or hybrid responses).
+    responseTypes: ['code'],
     allowOmittingSingleRegisteredRedirectUri: false,
     routes: OAUTH_ROUTES,
     interactions: { url: (_ctx, interaction) => `${INTERACTION_PATH}/${interaction.uid}` },
@@ -145,6 +200,8 @@ export const createAuthorizationServer = (options: AuthorizationServerOptions): 
     issueRefreshToken: (_ctx, client) => client.grantTypeAllowed('refresh_token'),
     features: {
       devInteractions: { enabled: false },
+      pushedAuthorizationRequests: { enabled: false },
+      dPoP: { enabled: false },
       clientCredentials: { enabled: true },
       introspection: { enabled: false },
       revocation: { enabled: false },
@@ -153,11 +210,12 @@ export const createAuthorizationServer = (options: AuthorizationServerOptions): 
         enabled: true,
         defaultResource: (_ctx, client) => extrasOf(client).audiences?.[0] ?? issuer,
         useGrantedResource: () => true,
-        getResourceServerInfo: (_ctx, resource, client) => {
-          if (!(extrasOf(client).audiences ?? []).includes(resource))
+        getResourceServerInfo: async (_ctx, resource, client) => {
+          const extras = extrasOf(client);
+          if (!(extras.audiences ?? []).includes(resource))
             throw new errors.InvalidTarget('the client may not get tokens for this resource');
           return {
-            scope: client.scope ?? '',
+            scope: await resourceScope(client.scope, extras.agent_id ?? null),
             audience: resource,
             accessTokenFormat: 'jwt',
             accessTokenTTL: ACCESS_TOKEN_TTL_SECONDS,
@@ -196,35 +254,10 @@ export const createAuthorizationServer = (options: AuthorizationServerOptions): 
       const { session, client, params } = ctx.oidc;
       if (!session?.accountId || !client) return undefined;
       const existing = ctx.oidc.result?.consent?.grantId ?? session.grantIdFor(client.clientId);
-      if (existing) {
-        const grant = await ctx.oidc.provider.Grant.find(existing);
-        if (grant) return grant;
-      }
-      const grant = new ctx.oidc.provider.Grant({ clientId: client.clientId, accountId: session.accountId });
-      const requested = String(params?.['scope'] ?? 'openid');
-      grant.addOIDCScope(
-        requested
-          .split(' ')
-          .filter((scope) => ['openid', 'profile', 'email', 'offline_access'].includes(scope))
-          .join(' '),
-      );
-      const resource = params?.['resource'];
-      const resources = (
-        Array.isArray(resource) ? resource : resource ? [resource] : [extrasOf(client).audiences?.[0]]
-      ).filter((value): value is string => typeof value === 'string');
-      for (const audience of resources) {
-        if (!(extrasOf(client).audiences ?? []).includes(audience)) continue;
-        const allowed = new Set((client.scope ?? '').split(' '));
-        grant.addResourceScope(
-          audience,
-          requested
-            .split(' ')
-            .filter((scope) => allowed.has(scope))
-            .join(' '),
-        );
-      }
-      await grant.save();
-      return grant;
+      const found = existing ? await ctx.oidc.provider.Grant.find(existing) : undefined;
+      if (found) return found;
+      const grantId = await implicitGrant(ctx.oidc.provider, client, session.accountId, params ?? {});
+      return ctx.oidc.provider.Grant.find(grantId);
     },
     extraTokenClaims: async (ctx, token) => {
       if (token.kind !== 'AccessToken' && token.kind !== 'ClientCredentials') return undefined;

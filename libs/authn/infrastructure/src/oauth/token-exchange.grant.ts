@@ -83,6 +83,11 @@ const nestedAct = (chain: readonly string[]): Record<string, unknown> | undefine
   return act;
 };
 
+const uncapped = (subject: SubjectToken): string[] => [
+  ...(subject.mandate?.permissions ?? []),
+  ...(subject.kind === 'access_token' ? subject.claims.scope : []),
+];
+
 export interface TokenExchangeDeps {
   readonly issuer: string;
   readonly dataSource: DataSource;
@@ -238,9 +243,10 @@ export const registerTokenExchange = (provider: Provider, deps: TokenExchangeDep
       if (requestedType !== undefined && requestedType !== ACCESS_TOKEN_TYPE)
         throw new errors.InvalidRequest(`only ${ACCESS_TOKEN_TYPE} can be requested`);
       const requestedScope = parseScope(params['scope']);
-      if (requestedScope !== null && !Array.isArray(requestedScope)) refuse(requestedScope);
+      if (requestedScope !== null && !Array.isArray(requestedScope)) return refuse(requestedScope);
       const audienceParam = params['resource'] ?? params['audience'] ?? null;
       const subject = await subjectToken(type, value, { clientId: client.clientId, ...extras });
+      const clientScopes = (client.scope ?? '').split(' ').filter(Boolean);
       const userId =
         subject.kind === 'mandate' ? (subject.mandate?.userId ?? null) : subject.claims.sub || null;
       const decision = decideTokenExchange({
@@ -249,7 +255,8 @@ export const registerTokenExchange = (provider: Provider, deps: TokenExchangeDep
           orgId: extras.org_id,
           agentId: extras.agent_id,
           active: true,
-          scopes: (client.scope ?? '').split(' ').filter(Boolean),
+          // Credentials registered without scopes are capped by the mandate (and subject token) alone.
+          scopes: clientScopes.length > 0 ? clientScopes : uncapped(subject),
           audiences: extras.audiences,
         },
         subjectToken: subject,
@@ -259,7 +266,7 @@ export const registerTokenExchange = (provider: Provider, deps: TokenExchangeDep
         now: clock(),
         policy: DEFAULT_EXCHANGE_POLICY,
       });
-      if (!decision.ok) refuse(decision);
+      if (!decision.ok) return refuse(decision);
       const { token, expiresIn } = await sign(decision, client.clientId);
       ctx.body = {
         access_token: token,

@@ -19,15 +19,22 @@ const PROJECTION = 'authn.read-models';
 export class AuthnProjection {
   private constructor(private readonly subscription: Subscription) {}
 
-  static async start(store: EventStore, dataSource: DataSource): Promise<AuthnProjection> {
+  /** `committed` hears each batch once its transaction has committed (the live revocation feed). */
+  static async start(
+    store: EventStore,
+    dataSource: DataSource,
+    committed: (events: readonly RecordedEvent[]) => void = () => undefined,
+  ): Promise<AuthnProjection> {
     const subscription = await store.subscribe({
       subscriptionId: `projection:${PROJECTION}`,
       filter: { typePrefixes: ['authn.client.', 'authn.grant.'] },
       batchSize: 500,
-      handle: (events) =>
-        dataSource.transaction(async (manager) => {
+      handle: async (events) => {
+        await dataSource.transaction(async (manager) => {
           for (const event of events) await apply(manager, event);
-        }),
+        });
+        committed(events);
+      },
     });
     return new AuthnProjection(subscription);
   }
