@@ -1,4 +1,4 @@
-// Compiles apps/, libs/ and bench/ to dist/ with SWC, rewriting the @mandate/* path aliases
+// Compiles apps/, libs/, bench/ and tools/demo/ to dist/ with SWC, rewriting the @mandate/* path aliases
 // of tsconfig.base.json into relative requires so the output runs on plain Node.
 import { transformFile } from '@swc/core';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const outDir = join(root, 'dist');
-const sourceDirs = ['apps', 'libs', 'bench'];
+const sourceDirs = ['apps', 'libs', 'bench', 'tools/demo'];
 const isTestFile = (file) => /\.(spec|test)\.ts$/.test(file) || file.includes('/__tests__/');
 
 async function* walk(dir) {
