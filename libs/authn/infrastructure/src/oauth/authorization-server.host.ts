@@ -60,9 +60,7 @@ export class AuthorizationServerHost {
   /** Loads (or makes) the signing keys; the provider is built on the first request, once the issuer is known. */
   async start(): Promise<void> {
     await this.options.keyRing.refresh();
-    this.timer = setInterval(() => {
-      this.refreshKeys().catch(() => undefined);
-    }, KEY_CHECK_INTERVAL_MS);
+    this.timer = setInterval(() => void this.refreshKeys().catch(() => undefined), KEY_CHECK_INTERVAL_MS);
     this.timer.unref();
   }
 
@@ -73,12 +71,16 @@ export class AuthorizationServerHost {
   /** Rotates keys when due; a changed key set rebuilds the provider (old keys stay published). */
   async refreshKeys(): Promise<void> {
     await this.options.keyRing.refresh();
-    if (this.provider) this.current;
   }
 
   /** The provider for the current key set: rebuilt when the published keys changed. */
   get current(): Provider {
-    if (this.provider && this.options.keyRing.version === this.keysVersion) return this.provider;
+    return this.built().provider;
+  }
+
+  private built(): { provider: Provider; callback: (req: IncomingMessage, res: ServerResponse) => void } {
+    if (this.provider && this.callback && this.options.keyRing.version === this.keysVersion)
+      return { provider: this.provider, callback: this.callback };
     const issuer = this.options.issuer();
     this.keysVersion = this.options.keyRing.version;
     const provider = createAuthorizationServer({
@@ -88,13 +90,13 @@ export class AuthorizationServerHost {
     });
     registerTokenExchange(provider, { ...this.options, issuer });
     this.provider = provider;
-    this.callback = provider.callback();
-    return provider;
+    const callback = provider.callback() as (req: IncomingMessage, res: ServerResponse) => void;
+    this.callback = callback;
+    return { provider, callback };
   }
 
   handle(req: IncomingMessage & { path?: string }, res: ServerResponse): void {
-    this.current;
-    const callback = this.callback!;
+    const { callback } = this.built();
     if (req.url?.startsWith('/.well-known/oauth-authorization-server'))
       req.url = req.url.replace(
         '/.well-known/oauth-authorization-server',

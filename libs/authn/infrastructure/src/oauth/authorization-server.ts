@@ -38,7 +38,7 @@ interface ClientExtras {
   audiences?: string[];
 }
 
-const extrasOf = (client: unknown): ClientExtras => (client ?? {}) as ClientExtras;
+const extrasOf = (client: object | undefined): ClientExtras => client ?? {};
 
 export interface AuthorizationServerOptions {
   readonly issuer: string;
@@ -168,7 +168,7 @@ export const createAuthorizationServer = (options: AuthorizationServerOptions): 
     clientAuthMethods: ['client_secret_basic', 'private_key_jwt', 'none'],
     clockTolerance: 30,
     extraClientMetadata: { properties: ['org_id', 'agent_id', 'kind', 'audiences'] },
-    jwks: { keys: keyRing.published().map((key) => key.privateJwk) } as Configuration['jwks'],
+    jwks: { keys: keyRing.published().map((key) => key.privateJwk) },
     enabledJWA: {
       idTokenSigningAlgValues: ['EdDSA', 'ES256'],
       userinfoSigningAlgValues: ['EdDSA', 'ES256'],
@@ -266,7 +266,7 @@ export const createAuthorizationServer = (options: AuthorizationServerOptions): 
       const audience = (token as { aud?: string | string[] }).aud;
       await recordGrant(
         ctx,
-        token as never,
+        token,
         grantId,
         Array.isArray(audience) ? (audience[0] ?? '') : (audience ?? ''),
       );

@@ -11,6 +11,8 @@ const oauthError = (res: Response, status: number, error: string, description: s
   res.status(status).setHeader('Cache-Control', 'no-store').json({ error, error_description: description });
 };
 
+const formOf = (req: Request): Record<string, unknown> => (req.body ?? {}) as Record<string, unknown>;
+
 const tokenParam = (body: unknown): { token?: string; hint?: string } => {
   const form = (body ?? {}) as Record<string, unknown>;
   return {
@@ -48,7 +50,7 @@ export class TokenEndpointsController {
     @Res() res: Response,
     @Headers('authorization') authorization?: string,
   ): Promise<void> {
-    const caller = await this.callers.authenticate(authorization, req.body ?? {}, INTROSPECTION_PATH);
+    const caller = await this.callers.authenticate(authorization, formOf(req), INTROSPECTION_PATH);
     if (!caller) return oauthError(res, 401, 'invalid_client', 'authenticate as a client or with an API key');
     const { token, hint } = tokenParam(req.body);
     if (!token) return oauthError(res, 400, 'invalid_request', 'the token parameter is required');
@@ -68,7 +70,7 @@ export class TokenEndpointsController {
     @Res() res: Response,
     @Headers('authorization') authorization?: string,
   ): Promise<void> {
-    const caller = await this.callers.authenticate(authorization, req.body ?? {}, REVOCATION_PATH);
+    const caller = await this.callers.authenticate(authorization, formOf(req), REVOCATION_PATH);
     if (!caller) return oauthError(res, 401, 'invalid_client', 'authenticate as a client or with an API key');
     const { token, hint } = tokenParam(req.body);
     if (!token) return oauthError(res, 400, 'invalid_request', 'the token parameter is required');

@@ -44,6 +44,9 @@ interface MandateRow {
   status: 'active' | 'suspended' | 'revoked';
 }
 
+const stringClaim = (claims: Record<string, unknown>, name: string): string =>
+  typeof claims[name] === 'string' ? claims[name] : '';
+
 const toMandate = (row: MandateRow): MandateFacts => ({
   mandateId: row.mandate_id,
   orgId: row.org_id,
@@ -72,7 +75,7 @@ const refuse = (refusal: ExchangeRefusal): never => {
       throw new errors.InvalidScope(description, '');
     case 'unauthorized_client':
       throw new errors.UnauthorizedClient(description);
-    default:
+    case 'invalid_grant':
       throw new errors.InvalidGrant(description);
   }
 };
@@ -151,14 +154,14 @@ export const registerTokenExchange = (provider: Provider, deps: TokenExchangeDep
     const grantId = typeof claims['grant_id'] === 'string' ? claims['grant_id'] : '';
     const grant = grantId ? await grants.find(grantId) : null;
     const sub = String(claims.sub ?? '');
-    const orgId = String(claims['org_id'] ?? '');
+    const orgId = stringClaim(claims, 'org_id');
     return {
       kind: 'access_token',
       claims: {
         iss: String(claims.iss),
         sub,
         org_id: orgId,
-        client_id: String(claims['client_id'] ?? ''),
+        client_id: stringClaim(claims, 'client_id'),
         aud: Array.isArray(claims.aud) ? claims.aud : claims.aud ? [claims.aud] : [],
         scope: typeof claims['scope'] === 'string' ? claims['scope'].split(' ').filter(Boolean) : [],
         exp: new Date((claims.exp ?? 0) * 1000),

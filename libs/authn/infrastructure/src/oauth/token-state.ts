@@ -59,8 +59,8 @@ export class TokenState {
     const grantId = typeof claims['grant_id'] === 'string' ? claims['grant_id'] : null;
     return {
       type: 'access_token',
-      orgId: String(claims['org_id'] ?? ''),
-      clientId: String(claims['client_id'] ?? ''),
+      orgId: typeof claims['org_id'] === 'string' ? claims['org_id'] : '',
+      clientId: typeof claims['client_id'] === 'string' ? claims['client_id'] : '',
       grant: grantId ? await this.grants.find(grantId) : null,
       claims: { ...claims, token_type: 'Bearer' },
       valid,
