@@ -27,7 +27,7 @@ export interface ClientRow {
  */
 export const clientMetadata = (row: ClientRow): Record<string, unknown> => {
   const browser = row.grant_types.includes('authorization_code');
-  const scopes = [...(browser ? ['openid', 'profile', 'email', 'offline_access'] : []), ...row.scopes];
+
   return {
     client_id: row.client_id,
     client_name: row.name,
@@ -37,7 +37,9 @@ export const clientMetadata = (row: ClientRow): Record<string, unknown> => {
     grant_types: row.grant_types,
     response_types: browser ? ['code'] : [],
     redirect_uris: row.redirect_uris,
-    ...(scopes.length > 0 && { scope: scopes.join(' ') }),
+    // oidc-provider's `scope` lists OpenID scopes; what a resource server grants is `resource_scopes`.
+    ...(browser && { scope: 'openid profile email offline_access' }),
+    resource_scopes: row.scopes,
     id_token_signed_response_alg: 'EdDSA',
     org_id: row.org_id,
     agent_id: row.agent_id,

@@ -67,6 +67,8 @@ export class KeyRing {
             occurredAt: this.clock(),
           },
         });
+        await this.load();
+        return true;
       } catch (error) {
         // Another replica rotated first: take its keys.
         if (!(error instanceof WrongExpectedRevisionError) || attempt >= 5) throw error;

@@ -86,7 +86,7 @@ export class AuthorizationServerHost {
     const provider = createAuthorizationServer({
       ...this.options,
       issuer,
-      revokedByProvider: (grantId) => this.revokedByProvider(grantId),
+      revokedByProvider: (grantId, replayed) => this.revokedByProvider(grantId, replayed),
     });
     registerTokenExchange(provider, { ...this.options, issuer });
     this.provider = provider;
@@ -108,16 +108,11 @@ export class AuthorizationServerHost {
   }
 
   /** oidc-provider revokes a grant when a code or a rotated refresh token is used again. */
-  private async revokedByProvider(grantId: string): Promise<void> {
+  private async revokedByProvider(grantId: string, replayed: string | undefined): Promise<void> {
     const grant = await this.options.grants.find(grantId);
     if (!grant) return;
-    const [last] = await this.options.dataSource.query<{ model: string }[]>(
-      `select model from authn.oauth_artifacts where grant_id = $1 and consumed_at is not null
-        order by consumed_at desc limit 1`,
-      [grantId],
-    );
     const reason: GrantRevocationReason =
-      last?.model === 'AuthorizationCode' ? 'authorization_code_reuse' : 'refresh_token_reuse';
+      replayed === 'AuthorizationCode' ? 'authorization_code_reuse' : 'refresh_token_reuse';
     await this.options.grants.revoke(grant, reason);
   }
 }

@@ -34,6 +34,7 @@ export const PROTOCOL_PATH_PREFIXES = [
 
 interface ClientExtras {
   org_id?: string;
+  resource_scopes?: string[];
   agent_id?: string | null;
   audiences?: string[];
 }
@@ -49,7 +50,7 @@ export interface AuthorizationServerOptions {
   /** Signs the provider's cookies; derived from the instance key. */
   readonly cookieKey: Buffer;
   /** Why oidc-provider revoked a grant (a reused code or refresh token), from the request being served. */
-  readonly revokedByProvider: (grantId: string) => Promise<void>;
+  readonly revokedByProvider: (grantId: string, replayed: string | undefined) => Promise<void>;
 }
 
 const OIDC_SCOPES = ['openid', 'profile', 'email', 'offline_access'];
@@ -60,7 +61,7 @@ const OIDC_SCOPES = ['openid', 'profile', 'email', 'offline_access'];
  */
 export const implicitGrant = async (
   provider: Provider,
-  client: { clientId: string; scope?: string | undefined },
+  client: { clientId: string },
   accountId: string,
   params: Record<string, unknown>,
   grantId?: string,
@@ -69,7 +70,7 @@ export const implicitGrant = async (
     (grantId ? await provider.Grant.find(grantId) : undefined) ??
     new provider.Grant({ accountId, clientId: client.clientId });
   const requested = (typeof params['scope'] === 'string' ? params['scope'] : 'openid').split(' ');
-  const allowed = new Set((client.scope ?? '').split(' '));
+  const allowed = new Set(extrasOf(client).resource_scopes ?? []);
   grant.addOIDCScope(requested.filter((scope) => OIDC_SCOPES.includes(scope)).join(' '));
   const audiences = extrasOf(client).audiences ?? [];
   const resource = params['resource'];
@@ -135,8 +136,8 @@ export const createAuthorizationServer = (options: AuthorizationServerOptions): 
    * What a client may ask a resource server for: its registered scopes; an agent's own tokens
    * (client credentials) also no more than the agent's current permissions.
    */
-  const resourceScope = async (clientScope: string | undefined, agentId: string | null): Promise<string> => {
-    const registered = (clientScope ?? '').split(' ').filter(Boolean);
+  const resourceScope = async (clientScopes: readonly string[], agentId: string | null): Promise<string> => {
+    const registered = clientScopes;
     if (agentId === null) return registered.join(' ');
     const [row] = await dataSource.query<{ permissions: string[] }[]>(
       'select permissions from authn.principal_permissions where subject = $1',
@@ -167,7 +168,7 @@ export const createAuthorizationServer = (options: AuthorizationServerOptions): 
     },
     clientAuthMethods: ['client_secret_basic', 'private_key_jwt', 'none'],
     clockTolerance: 30,
-    extraClientMetadata: { properties: ['org_id', 'agent_id', 'kind', 'audiences'] },
+    extraClientMetadata: { properties: ['org_id', 'agent_id', 'kind', 'audiences', 'resource_scopes'] },
     jwks: { keys: keyRing.published().map((key) => key.privateJwk) },
     enabledJWA: {
       idTokenSigningAlgValues: ['EdDSA', 'ES256'],
@@ -215,7 +216,7 @@ export const createAuthorizationServer = (options: AuthorizationServerOptions): 
           if (!(extras.audiences ?? []).includes(resource))
             throw new errors.InvalidTarget('the client may not get tokens for this resource');
           return {
-            scope: await resourceScope(client.scope, extras.agent_id ?? null),
+            scope: await resourceScope(extras.resource_scopes ?? [], extras.agent_id ?? null),
             audience: resource,
             accessTokenFormat: 'jwt',
             accessTokenTTL: ACCESS_TOKEN_TTL_SECONDS,

@@ -15,6 +15,31 @@ ${error ? `<p role="alert">${escape(error)}</p>` : ''}
 <label>Login ticket <input name="ticket" autocomplete="one-time-code" required></label>
 <button type="submit">Sign in</button></form></main></body></html>`;
 
+/** An expired or unknown interaction (oidc-provider's errors) answers 400 with its OAuth error, never 500. */
+const answeringProtocolErrors = async (res: Response, run: () => Promise<void>): Promise<void> => {
+  try {
+    await run();
+  } catch (error) {
+    const {
+      statusCode,
+      error: code,
+      error_description: description,
+    } = error as {
+      statusCode?: number;
+      error?: string;
+      error_description?: string;
+    };
+    if (typeof statusCode !== 'number' || typeof code !== 'string') throw error;
+    res
+      .status(statusCode)
+      .setHeader('Cache-Control', 'no-store')
+      .json({
+        error: code,
+        error_description: description ?? 'the sign-in could not continue; start again from the application',
+      });
+  }
+};
+
 /**
  * The authorization endpoint's interactions: sign-in with a login ticket of the client's
  * organization; consent is implicit (the organization's own applications), so it completes at once.
@@ -28,7 +53,16 @@ export class InteractionController {
   ) {}
 
   @Get(':uid')
-  async show(@Param('uid') uid: string, @Req() req: Request, @Res() res: Response): Promise<void> {
+  show(@Param('uid') uid: string, @Req() req: Request, @Res() res: Response): Promise<void> {
+    return answeringProtocolErrors(res, () => this.showPage(uid, req, res));
+  }
+
+  @Post(':uid/login')
+  login(@Param('uid') uid: string, @Req() req: Request, @Res() res: Response): Promise<void> {
+    return answeringProtocolErrors(res, () => this.signIn(uid, req, res));
+  }
+
+  private async showPage(uid: string, req: Request, res: Response): Promise<void> {
     const provider = this.host.current;
     const details = await provider.interactionDetails(req, res);
     if (details.uid !== uid) {
@@ -64,8 +98,7 @@ export class InteractionController {
       .send(page(uid, client?.clientName ?? 'the application'));
   }
 
-  @Post(':uid/login')
-  async login(@Param('uid') uid: string, @Req() req: Request, @Res() res: Response): Promise<void> {
+  private async signIn(uid: string, req: Request, res: Response): Promise<void> {
     const provider = this.host.current;
     const details = await provider.interactionDetails(req, res);
     const client = await provider.Client.find(String(details.params['client_id']));

@@ -38,11 +38,13 @@ export class LoginTickets {
   /** Uses the ticket up; the person it signs in (active, of `orgId`), or null. */
   async redeem(ticket: string, orgId: string): Promise<string | null> {
     const rows: { user_id: string }[] = await this.dataSource.query(
-      `update authn.login_tickets t set used_at = $3
-        from authn.users u
-       where t.ticket_hash = $1 and t.org_id = $2 and t.used_at is null and t.expires_at > $3
-         and u.user_id = t.user_id and u.status = 'active'
-       returning t.user_id`,
+      `with used as (
+         update authn.login_tickets t set used_at = $3
+           from authn.users u
+          where t.ticket_hash = $1 and t.org_id = $2 and t.used_at is null and t.expires_at > $3
+            and u.user_id = t.user_id and u.status = 'active'
+         returning t.user_id)
+       select user_id from used`,
       [hash(ticket), orgId, this.clock()],
     );
     return rows[0]?.user_id ?? null;

@@ -28,9 +28,11 @@ export const oidcAdapterFactory = (
   dataSource: DataSource,
   clock: () => Date,
   consumedFirst: ConsumedFirst,
-  onRevokeByGrantId: (grantId: string) => Promise<void>,
-) =>
-  class PostgresOidcAdapter {
+  onRevokeByGrantId: (grantId: string, replayed: string | undefined) => Promise<void>,
+) => {
+  /** The single-use artifact last presented again, per grant: why oidc-provider revokes the grant next. */
+  const replayed = new Map<string, string>();
+  return class PostgresOidcAdapter {
     constructor(private readonly model: string) {}
 
     async upsert(id: string, payload: Payload, expiresIn?: number): Promise<void> {
@@ -69,9 +71,11 @@ export const oidcAdapterFactory = (
     async consume(id: string): Promise<void> {
       const now = clock();
       const rows: unknown[] = await dataSource.query(
-        `update authn.oauth_artifacts set consumed_at = $3,
-           payload = payload || jsonb_build_object('consumed', $4::bigint)
-         where model = $1 and id = $2 and consumed_at is null returning id`,
+        `with consumed as (
+           update authn.oauth_artifacts set consumed_at = $3,
+             payload = payload || jsonb_build_object('consumed', $4::bigint)
+           where model = $1 and id = $2 and consumed_at is null returning id)
+         select id from consumed`,
         [this.model, id, now, Math.floor(now.getTime() / 1000)],
       );
       // Two requests redeemed the same code or refresh token at once: exactly one wins.
@@ -86,13 +90,20 @@ export const oidcAdapterFactory = (
     }
 
     async revokeByGrantId(grantId: string): Promise<void> {
-      await onRevokeByGrantId(grantId);
+      const model = replayed.get(grantId);
+      replayed.delete(grantId);
+      await onRevokeByGrantId(grantId, model);
       await dataSource.query('delete from authn.oauth_artifacts where grant_id = $1', [grantId]);
     }
 
     private async findWhere(where: string, value: string): Promise<Payload | undefined> {
-      const rows: { payload: Payload; consumed_at: Date | null; revoked: boolean }[] = await dataSource.query(
-        `select a.payload, a.consumed_at, (g.revoked_at is not null) as revoked
+      const rows: {
+        payload: Payload;
+        grant_id: string | null;
+        consumed_at: Date | null;
+        revoked: boolean;
+      }[] = await dataSource.query(
+        `select a.payload, a.grant_id, a.consumed_at, (g.revoked_at is not null) as revoked
            from authn.oauth_artifacts a left join authn.grants g on g.grant_id = a.grant_id
           where a.model = $1 and ${where} and (a.expires_at is null or a.expires_at > $3)`,
         [this.model, value, clock()],
@@ -108,6 +119,10 @@ export const oidcAdapterFactory = (
         const { consumed: _consumed, ...unconsumed } = row.payload;
         return unconsumed;
       }
+      if (row.consumed_at !== null && row.grant_id !== null) {
+        if (replayed.size > 10_000) replayed.clear();
+        replayed.set(row.grant_id, this.model);
+      }
       return row.payload;
     }
 
@@ -119,3 +134,4 @@ export const oidcAdapterFactory = (
       return rows[0] && clientMetadata(rows[0]);
     }
   };
+};

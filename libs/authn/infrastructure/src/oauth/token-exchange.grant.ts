@@ -60,6 +60,7 @@ const toMandate = (row: MandateRow): MandateFacts => ({
 
 interface ClientExtras {
   org_id: string;
+  resource_scopes: string[];
   agent_id: string | null;
   audiences: string[];
 }
@@ -249,7 +250,7 @@ export const registerTokenExchange = (provider: Provider, deps: TokenExchangeDep
       if (requestedScope !== null && !Array.isArray(requestedScope)) return refuse(requestedScope);
       const audienceParam = params['resource'] ?? params['audience'] ?? null;
       const subject = await subjectToken(type, value, { clientId: client.clientId, ...extras });
-      const clientScopes = (client.scope ?? '').split(' ').filter(Boolean);
+      const clientScopes = extras.resource_scopes;
       const userId =
         subject.kind === 'mandate' ? (subject.mandate?.userId ?? null) : subject.claims.sub || null;
       const decision = decideTokenExchange({
