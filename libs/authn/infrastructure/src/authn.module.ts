@@ -122,13 +122,19 @@ export class AuthnModule {
         },
         {
           provide: GrantsService,
-          inject: [DataSource, ContextWriter],
-          useFactory: (dataSource: DataSource, writer: ContextWriter) =>
-            new GrantsService(dataSource, writer, {
-              revokeByGrantId: async (grantId) => {
-                await dataSource.query('delete from authn.oauth_artifacts where grant_id = $1', [grantId]);
+          inject: [DataSource, ContextWriter, AuthnProjection],
+          useFactory: (dataSource: DataSource, writer: ContextWriter, projection: AuthnProjection) =>
+            new GrantsService(
+              dataSource,
+              writer,
+              {
+                revokeByGrantId: async (grantId) => {
+                  await dataSource.query('delete from authn.oauth_artifacts where grant_id = $1', [grantId]);
+                },
               },
-            }),
+              eventStore,
+              projection,
+            ),
         },
         {
           provide: KeyRing,

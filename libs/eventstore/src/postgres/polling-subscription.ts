@@ -8,7 +8,10 @@ export interface PollingSubscriptionOptions extends SubscribeOptions {
   /** Reads events after a position in store order, unfiltered. */
   readonly readPage: (after: GlobalPosition | null, maxCount: number) => Promise<RecordedEvent[]>;
   readonly saveCheckpoint: (position: GlobalPosition) => Promise<void>;
-  /** Emits 'appended' when this process appended: the subscription reads at once instead of waiting to poll. */
+  /**
+   * Emits 'appended' (with the appended event types, when known) when this process appended: a
+   * subscription that wants them reads at once instead of waiting to poll.
+   */
   readonly wakeups: EventEmitter;
   readonly pollIntervalMs: number;
   readonly onStopped: () => void;
@@ -35,7 +38,11 @@ export class PollingSubscription implements Subscription {
   private wake: (() => void) | null = null;
   private pendingWakeup = false;
   private readonly waiters = new Set<Waiter>();
-  private readonly onAppended = () => this.signal();
+  /** Events the filter rejects only move the checkpoint: they need no read now, unless someone waits for it. */
+  private readonly onAppended = (types?: readonly string[]) => {
+    if (!types || this.waiters.size > 0 || types.some((type) => matchesFilter(type, this.options.filter)))
+      this.signal();
+  };
 
   constructor(private readonly options: PollingSubscriptionOptions) {
     this.current = options.checkpoint;
@@ -63,6 +70,8 @@ export class PollingSubscription implements Subscription {
       waiter = { position, resolve };
       this.waiters.add(waiter);
     });
+    // The append may have skipped waking a subscription that does not want its events: read now.
+    this.signal();
     const timeout = new AbortController();
     try {
       await Promise.race([

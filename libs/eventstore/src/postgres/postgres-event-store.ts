@@ -304,7 +304,10 @@ export class PostgresEventStore implements EventStore {
     this.assertOpen();
     const request = { stream, events: nonEmpty(events), options };
     const result = await (this.groups ? this.groups.submit(request) : this.appendWith(this.pool, request));
-    this.appended.emit('appended');
+    this.appended.emit(
+      'appended',
+      events.map((event) => event.type),
+    );
     return result;
   }
 
@@ -375,8 +378,9 @@ export class PostgresEventStore implements EventStore {
     return this.appendWith(client, { stream, events: nonEmpty(events), options });
   }
 
-  notifyAppended(): void {
-    this.appended.emit('appended');
+  /** Wakes the subscriptions that want events of `types` (every subscription when absent). */
+  notifyAppended(types?: readonly string[]): void {
+    this.appended.emit('appended', types);
   }
 
   /** The statement, named so that each connection prepares it once (see `prepareStatements`). */

@@ -1,11 +1,13 @@
 import {
   type GrantIssued,
+  GrantIssuedV1,
   type GrantRevocationReason,
   type GrantRevoked,
+  GrantRevokedV1,
   grantStream,
 } from '@mandate/contracts';
-import { WrongExpectedRevisionError } from '@mandate/eventstore';
-import { type ContextWriter, type WriteCause } from '@mandate/platform';
+import { type EventStore, WrongExpectedRevisionError } from '@mandate/eventstore';
+import { type ContextWriter, type ReadModelProgress, type WriteCause } from '@mandate/platform';
 import { type DataSource } from 'typeorm';
 
 export type GrantFacts = GrantIssued['data'];
@@ -42,6 +44,9 @@ const selectorSql = (selector: GrantSelector): [string, string] => {
   return ['$2::text is null', null as unknown as string];
 };
 
+/** How long a cascade waits for the grants read model to include every grant issued before it began. */
+const CASCADE_CATCH_UP_MS = 15_000;
+
 /**
  * Grants — token families — as events. Issuing one records `authn.grant.issued` (revision 0 of its
  * stream) before any token of it leaves; revoking appends `authn.grant.revoked` at revision 1, so a
@@ -53,18 +58,51 @@ export class GrantsService {
     private readonly dataSource: DataSource,
     private readonly writer: ContextWriter,
     private readonly artifacts: { revokeByGrantId(grantId: string): Promise<void> },
+    private readonly store: EventStore,
+    private readonly readModel: ReadModelProgress,
   ) {}
 
+  /**
+   * Stores the grant; the token may leave at once. Its read-model row follows: `find` falls back to
+   * the grant's stream, and a cascade first waits for the read model to catch up.
+   */
   async record(grant: GrantFacts, cause?: WriteCause): Promise<void> {
     const event: GrantIssued = { type: 'authn.grant.issued', data: grant };
-    await this.writer.appendExpecting(grantStream(grant.grantId), grant.orgId, [event], 'no_stream', cause);
+    await this.store.append(grantStream(grant.grantId), [event], {
+      expectedRevision: 'no_stream',
+      metadata: this.writer.metadata(grant.orgId, cause),
+    });
   }
 
   async find(grantId: string): Promise<GrantRow | null> {
     const rows: GrantRow[] = await this.dataSource.query('select * from authn.grants where grant_id = $1', [
       grantId,
     ]);
-    return rows[0] ?? null;
+    return rows[0] ?? this.fromStream(grantId);
+  }
+
+  /** A grant issued a moment ago whose row the projection has not written yet. */
+  private async fromStream(grantId: string): Promise<GrantRow | null> {
+    const { events } = await this.store.readStream(grantStream(grantId));
+    const issued = events.find((event) => GrantIssuedV1.is(event));
+    if (!issued || !GrantIssuedV1.is(issued)) return null;
+    const revoked = events.find((event) => GrantRevokedV1.is(event));
+    const d = issued.data;
+    return {
+      grant_id: d.grantId,
+      org_id: d.orgId,
+      client_id: d.clientId,
+      subject: d.subject,
+      actor: d.actor,
+      mandate_id: d.mandateId,
+      grant_type: d.grantType,
+      scope: d.scope,
+      audience: d.audience,
+      issued_at: new Date(d.issuedAt),
+      expires_at: new Date(d.expiresAt),
+      revoked_at: revoked && GrantRevokedV1.is(revoked) ? new Date(revoked.data.revokedAt) : null,
+      revoked_reason: revoked && GrantRevokedV1.is(revoked) ? revoked.data.reason : null,
+    };
   }
 
   /** Revokes one grant; false when it was unknown or already revoked. */
@@ -101,6 +139,9 @@ export class GrantsService {
     cause?: WriteCause,
     keep: (grant: GrantRow) => boolean = () => false,
   ): Promise<number> {
+    // Every grant stored before now must be in the read model, or the cascade would miss it.
+    const head = await this.store.headPosition();
+    if (head) await this.readModel.waitFor(head, CASCADE_CATCH_UP_MS);
     const [where, value] = selectorSql(selector);
     const live: GrantRow[] = await this.dataSource.query(
       `select * from authn.grants where org_id = $1 and ${where} and revoked_at is null and expires_at > $3`,

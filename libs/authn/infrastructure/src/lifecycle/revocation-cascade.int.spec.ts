@@ -41,10 +41,16 @@ describe('the revocation cascade when the process dies half-way', () => {
   it('revokes every grant of a leaver exactly once after a crash between a revocation and its clean-up', async () => {
     const writer = new ContextWriter(store, projection, () => new Date(), 'authn');
     let crashes = 1;
-    const grants = new GrantsService(dataSource, writer, {
-      // The first revocation's event is stored, then the process "dies" before deleting its artifacts.
-      revokeByGrantId: () => (crashes-- > 0 ? Promise.reject(new Error('killed')) : Promise.resolve()),
-    });
+    const grants = new GrantsService(
+      dataSource,
+      writer,
+      {
+        // The first revocation's event is stored, then the process "dies" before deleting its artifacts.
+        revokeByGrantId: () => (crashes-- > 0 ? Promise.reject(new Error('killed')) : Promise.resolve()),
+      },
+      store,
+      projection,
+    );
     const orgId = prefixedId('org');
     const userId = prefixedId('usr');
     const now = new Date();

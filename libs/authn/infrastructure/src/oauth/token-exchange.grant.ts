@@ -15,7 +15,7 @@ import { errors, type KoaContextWithOIDC } from 'oidc-provider';
 import { type DataSource } from 'typeorm';
 import { TOKEN_EXCHANGE_GRANT } from '../clients/client-row';
 import { type GrantsService } from '../grants/grants.service';
-import { type KeyRing } from '../keys/key-ring';
+import { type KeyRing, type SigningKey } from '../keys/key-ring';
 
 /** RFC 8693 token types Mandate accepts as the subject of an exchange. */
 export const MANDATE_TOKEN_TYPE = 'urn:mandate:params:oauth:token-type:mandate';
@@ -188,6 +188,29 @@ export const registerTokenExchange = (provider: Provider, deps: TokenExchangeDep
     return { userId, orgId: user.org_id, status: user.status, permissions: permissions?.permissions ?? [] };
   };
 
+  const signingKeys = new Map<string, ReturnType<typeof importJWK>>();
+  const signingKey = (key: SigningKey) => {
+    let imported = signingKeys.get(key.kid);
+    if (!imported) {
+      imported = importJWK(key.privateJwk, key.alg);
+      signingKeys.set(key.kid, imported);
+    }
+    return imported;
+  };
+
+  /**
+   * A leaver's cascade may have run between reading the facts and storing the grant, missing it: look
+   * again once the grant is stored, and take it back if the human or the mandate is gone.
+   */
+  const stillDelegated = async (decision: ExchangeDecision): Promise<boolean> => {
+    const [row] = await dataSource.query<{ user_status: string | null; mandate_status: string | null }[]>(
+      `select (select status from authn.users where user_id = $1) as user_status,
+              (select status from authn.mandates where mandate_id = $2) as mandate_status`,
+      [decision.subject, decision.mandateId],
+    );
+    return row?.user_status === 'active' && (decision.mandateId === null || row.mandate_status === 'active');
+  };
+
   const sign = async (decision: ExchangeDecision, clientId: string) => {
     const key = keyRing
       .published()
@@ -209,6 +232,11 @@ export const registerTokenExchange = (provider: Provider, deps: TokenExchangeDep
       issuedAt: now.toISOString(),
       expiresAt: decision.expiresAt.toISOString(),
     });
+    if (!(await stillDelegated(decision))) {
+      const grant = await grants.find(grantId);
+      if (grant) await grants.revoke(grant, decision.mandateId ? 'mandate_revoked' : 'user_deactivated');
+      throw new errors.InvalidGrant('the delegation ended while the token was being issued');
+    }
     const act = nestedAct(decision.actorChain);
     const token = await new SignJWT({
       client_id: clientId,
@@ -225,7 +253,7 @@ export const registerTokenExchange = (provider: Provider, deps: TokenExchangeDep
       .setIssuedAt(Math.floor(now.getTime() / 1000))
       .setExpirationTime(Math.floor(decision.expiresAt.getTime() / 1000))
       .setJti(prefixedId('tok'))
-      .sign(await importJWK(key.privateJwk, key.alg));
+      .sign(await signingKey(key));
     return {
       token,
       expiresIn: Math.max(0, Math.floor((decision.expiresAt.getTime() - now.getTime()) / 1000)),
