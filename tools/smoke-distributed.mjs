@@ -1,8 +1,10 @@
 // Distributed-mode smoke test: the four services as separate processes on PostgreSQL and Kafka, one
 // organization created in directory and seen by authn, authz and audit through Kafka; then a SCIM
 // directory of that organization provisioned by the scripted Okta and Entra ID runs (the build of
-// libs/directory/infrastructure/src/testing/idp-scenarios.ts).
-// Needs DATABASE_URL and KAFKA_BROKERS; run `npm run build` first. Bounded: gives up after 180 s.
+// libs/directory/infrastructure/src/testing/idp-scenarios.ts); then the agent stories of `npm run demo`
+// (the leaver and the mover, the build of tools/demo) across the services, the invoices service following
+// revocations on authn's Kafka topic.
+// Needs DATABASE_URL and KAFKA_BROKERS; run `npm run build` first. Bounded: gives up after 240 s.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
@@ -19,7 +21,8 @@ const database = `mandate_smoke_${run}`;
 const adminKey = `mandate_admin_${randomBytes(24).toString('base64url')}`;
 const secretKey = randomBytes(32).toString('base64');
 const services = { directory: 18181, authn: 18182, authz: 18183, audit: 18184 };
-const deadline = Date.now() + 180_000;
+const deadline = Date.now() + 240_000;
+const topicPrefix = `smoke-${run}.`;
 
 const admin = new pg.Client({ connectionString: DATABASE_URL });
 await admin.connect();
@@ -35,7 +38,7 @@ const children = Object.entries(services).map(([service, port]) => {
       DATABASE_URL: url.toString(),
       MANDATE_ADMIN_KEY: adminKey,
       MANDATE_SECRET_KEY: secretKey,
-      KAFKA_TOPIC_PREFIX: `smoke-${run}.`,
+      KAFKA_TOPIC_PREFIX: topicPrefix,
       LOG_LEVEL: 'warn',
     },
     stdio: ['ignore', 'inherit', 'inherit'],
@@ -64,6 +67,16 @@ const loadScenarios = async () => {
     if (typeof scenarios[name] !== 'function') throw new Error(`The idp-scenarios build exports no ${name}`);
   }
   return scenarios;
+};
+
+/** The agent stories, compiled to CommonJS like the scenarios. */
+const loadStories = async () => {
+  const loaded = await import(pathToFileURL(join(root, 'dist/tools/demo/index.js')).href);
+  const stories = loaded.default ?? loaded;
+  for (const name of ['runLeaverStory', 'runMoverStory']) {
+    if (typeof stories[name] !== 'function') throw new Error(`The tools/demo build exports no ${name}`);
+  }
+  return stories;
 };
 
 /** `promise`, or a rejection once the smoke test's deadline passes. */
@@ -174,6 +187,7 @@ let failed = false;
 let passed = 0;
 try {
   const scenarios = await loadScenarios();
+  const stories = await loadStories();
   for (const [service, port] of Object.entries(services)) {
     await eventually(`${service} to be ready`, async () => (await request(port, '/ready')).status === 200);
     console.log(`smoke: ${service} ready on ${port}`);
@@ -221,6 +235,41 @@ try {
 
   await beforeDeadline('the authz mandate run', mandateAcrossServices(target));
   passed++;
+
+  const across = {
+    urls: Object.fromEntries(
+      ['directory', 'authn', 'authz'].map((service) => [service, `http://127.0.0.1:${services[service]}`]),
+    ),
+    adminKey,
+    revocations: { over: 'kafka', brokers: KAFKA_BROKERS.split(','), topicPrefix },
+    timeoutMs: 10_000,
+  };
+  for (const [name, story, measured] of [
+    [
+      'leaver',
+      stories.runLeaverStory,
+      (result) =>
+        `token refused ${result.refusedAfterMs.toFixed(1)} ms, inactive ${result.inactiveAfterMs.toFixed(1)} ms`,
+    ],
+    [
+      'mover',
+      stories.runMoverStory,
+      (result) =>
+        `mandate narrowed ${result.narrowedAfterMs.toFixed(1)} ms, wider token refused ` +
+        `${result.refusedAfterMs.toFixed(1)} ms, inactive ${result.inactiveAfterMs.toFixed(1)} ms`,
+    ],
+  ]) {
+    const begun = Date.now();
+    const result = await beforeDeadline(
+      `the ${name} story`,
+      story({ ...across, log: (line) => console.log(`smoke: ${name} ${line.trimStart()}`) }),
+    );
+    console.log(
+      `smoke: ${name} story passed, ${result.steps.length} steps (${Date.now() - begun} ms); ` +
+        `${measured(result)} after the SCIM answer, revocations over Kafka`,
+    );
+    passed++;
+  }
   console.log(`smoke: ${passed} passed, 0 failed`);
 } catch (error) {
   failed = true;

@@ -5,7 +5,16 @@ export const quoteSchema = (schema: string): string => {
   return `"${schema}"`;
 };
 
-const UNIQUE_VIOLATION = '23505';
+/**
+ * What the loser of a race on `create … if not exists` gets: a unique violation on the catalog, or
+ * the object (a table's row type, a schema) found there after all.
+ */
+const LOST_CREATION_RACE = new Set([
+  '23505', // unique_violation
+  '42710', // duplicate_object
+  '42P06', // duplicate_schema
+  '42P07', // duplicate_table
+]);
 
 /**
  * Runs idempotent DDL (`if not exists`). Two processes creating the same schema or table at once
@@ -15,7 +24,8 @@ export const ensureCreated = async (dataSource: DataSource, ddl: string): Promis
   try {
     await dataSource.query(ddl);
   } catch (error) {
-    if ((error as { code?: unknown }).code !== UNIQUE_VIOLATION) throw error;
+    const code = (error as { code?: unknown }).code;
+    if (typeof code !== 'string' || !LOST_CREATION_RACE.has(code)) throw error;
     await dataSource.query(ddl);
   }
 };

@@ -1,6 +1,7 @@
 import {
   assignmentsStream,
   type EventOf,
+  GroupMappingCreatedV1,
   GroupMappingDeletedV1,
   type PrincipalPermissionsChangedV1,
   RoleAssignedV1,
@@ -52,7 +53,10 @@ export class AuthzReactions implements DirectoryReactions {
     private readonly graphs: OrgGraphs,
   ) {}
 
-  /** Reacts to the policy's own shrinking changes, once the projection (and so the graphs) reflect them. */
+  /**
+   * Reacts to the policy's own changes of who holds what, once the projection (and so the graphs)
+   * reflect them: the shrinking ones narrow mandates, all of them are announced.
+   */
   async start(store: EventStore, projection: ReadModelProgress, logger: Logger): Promise<void> {
     this.subscription = await store.subscribe({
       subscriptionId: 'reaction:authz.policy',
@@ -62,6 +66,7 @@ export class AuthzReactions implements DirectoryReactions {
           RoleDeletedV1.type,
           RoleAssignedV1.type,
           RoleUnassignedV1.type,
+          GroupMappingCreatedV1.type,
           GroupMappingDeletedV1.type,
         ],
       },
@@ -69,7 +74,9 @@ export class AuthzReactions implements DirectoryReactions {
         for (const event of events) {
           await projection.waitFor(event.position, 30_000);
           const cause = causedBy(event);
-          if (!RoleAssignedV1.is(event)) await this.mandates.narrowAllIn(event.orgId, cause);
+          // What only adds power narrows no mandate; every change may change what someone holds.
+          if (!RoleAssignedV1.is(event) && !GroupMappingCreatedV1.is(event))
+            await this.mandates.narrowAllIn(event.orgId, cause);
           await this.announcePermissions(event.orgId, cause);
         }
       },
