@@ -178,14 +178,15 @@ export const registerTokenExchange = (provider: Provider, deps: TokenExchangeDep
 
   const human = async (userId: string): Promise<HumanFacts | null> => {
     const [user] = await dataSource.query<
-      { user_id: string; org_id: string; status: HumanFacts['status'] }[]
-    >('select user_id, org_id, status from authn.users where user_id = $1', [userId]);
-    if (!user) return null;
-    const [permissions] = await dataSource.query<{ permissions: string[] }[]>(
-      'select permissions from authn.principal_permissions where subject = $1 and org_id = $2',
-      [`user:${userId}`, user.org_id],
+      { org_id: string; status: HumanFacts['status']; permissions: string[] | null }[]
+    >(
+      `select u.org_id, u.status, p.permissions from authn.users u
+         left join authn.principal_permissions p on p.subject = 'user:' || u.user_id and p.org_id = u.org_id
+        where u.user_id = $1`,
+      [userId],
     );
-    return { userId, orgId: user.org_id, status: user.status, permissions: permissions?.permissions ?? [] };
+    if (!user) return null;
+    return { userId, orgId: user.org_id, status: user.status, permissions: user.permissions ?? [] };
   };
 
   const signingKeys = new Map<string, ReturnType<typeof importJWK>>();
