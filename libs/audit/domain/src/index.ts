@@ -1,1 +1,6 @@
-export {};
+// ---- audit records: shape, derivation from identity events, application ingest, OCSF, exports ----
+export * from './record/audit-record';
+export * from './record/json-schema';
+export * from './record/metadata';
+export * from './record/derive';
+// ---- end of audit records ----
