@@ -3,4 +3,5 @@ export * from './record/audit-record';
 export * from './record/json-schema';
 export * from './record/metadata';
 export * from './record/derive';
+export * from './record/application-record';
 // ---- end of audit records ----

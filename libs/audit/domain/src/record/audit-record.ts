@@ -190,7 +190,9 @@ export const validateAuditRecord = (value: unknown): AuditRecordValidation => {
   const violation = validateJson(AUDIT_RECORD_SCHEMA, value);
   if (violation) return { ok: false, violation };
   const record = value as AuditRecord;
-  if (Number.isNaN(Date.parse(record.occurredAt))) return refuse('/occurredAt', 'must be a real instant');
+  const occurredAt = new Date(record.occurredAt);
+  if (Number.isNaN(occurredAt.getTime()) || occurredAt.toISOString() !== record.occurredAt)
+    return refuse('/occurredAt', 'must be a real instant');
   const { chain, id, onBehalfOf } = record.actor;
   if (chain.length === 0) return refuse('/actor/chain', 'must name at least the actor');
   if (chain[chain.length - 1] !== id) return refuse('/actor/chain', 'must end with the actor itself');
