@@ -4,4 +4,6 @@ export * from './record/json-schema';
 export * from './record/metadata';
 export * from './record/derive';
 export * from './record/application-record';
+export * from './ocsf/ocsf-schema';
+export * from './ocsf/to-ocsf';
 // ---- end of audit records ----
