@@ -6,4 +6,6 @@ export * from './record/derive';
 export * from './record/application-record';
 export * from './ocsf/ocsf-schema';
 export * from './ocsf/to-ocsf';
+export * from './export/json-lines';
+export * from './export/csv';
 // ---- end of audit records ----
