@@ -1,1 +1,11 @@
-export {};
+// ---- audit records: shape, derivation from identity events, application ingest, OCSF, exports ----
+export * from './record/audit-record';
+export * from './record/json-schema';
+export * from './record/metadata';
+export * from './record/derive';
+export * from './record/application-record';
+export * from './ocsf/ocsf-schema';
+export * from './ocsf/to-ocsf';
+export * from './export/json-lines';
+export * from './export/csv';
+// ---- end of audit records ----
