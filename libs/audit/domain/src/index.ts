@@ -1,1 +1,2 @@
-export {};
+// Tamper evidence: the Merkle log, its signed checkpoints and the offline verification of an export.
+export * from './merkle';
