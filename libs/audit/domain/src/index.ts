@@ -9,3 +9,8 @@ export * from './ocsf/to-ocsf';
 export * from './export/json-lines';
 export * from './export/csv';
 // ---- end of audit records ----
+
+// Tamper evidence: the Merkle log, its signed checkpoints and the offline verification of an export.
+export * from './merkle';
+export * from './checkpoint';
+export * from './verify';

@@ -1,0 +1,237 @@
+import { type Checkpoint, type CheckpointSigner, type TrustedKey, verifyCheckpoint } from '../checkpoint';
+import { leafHash, MerkleTree, sameHash } from '../merkle';
+
+/** One record of an export: its position in the log and the bytes its leaf hash is computed from. */
+export interface AuditExportEntry {
+  readonly index: number;
+  /** The record's canonical bytes (`canonicalBytes(record)`). */
+  readonly bytes: Uint8Array;
+}
+
+export interface AuditExport {
+  /** The entries in log order, from index 0. */
+  readonly entries: readonly AuditExportEntry[];
+  /** Signed checkpoints (C2SP signed notes) of this log, in any order. */
+  readonly checkpoints: readonly string[];
+  readonly trustedKeys: readonly TrustedKey[];
+  /** The log the export claims to be; when given, every checkpoint must name it. */
+  readonly origin?: string;
+}
+
+export type ExportTampering =
+  | 'edited'
+  | 'deleted'
+  | 'reordered'
+  | 'truncated'
+  | 'bad_signature'
+  | 'inconsistent_checkpoints'
+  | 'split_view';
+
+export interface VerifiedCheckpoint extends Checkpoint {
+  readonly signedBy: readonly CheckpointSigner[];
+}
+
+export type ExportVerification =
+  | {
+      readonly ok: true;
+      /** The number of entries. */
+      readonly size: number;
+      /** The size of the largest checkpoint: entries from there on are not vouched for by any signature. */
+      readonly verifiedSize: number;
+      readonly checkpoints: readonly VerifiedCheckpoint[];
+    }
+  | {
+      readonly ok: false;
+      /**
+       * The first entry that cannot be vouched for; `null` when the fault is in the checkpoints alone.
+       * A checkpoint only tells whether a whole prefix is intact, so an edit is placed at the end of the
+       * largest checkpoint still matching: exact when checkpoints are signed at every size, otherwise the
+       * edited entry lies between this index and the next checkpoint's size (said in `detail`).
+       */
+      readonly firstBadIndex: number | null;
+      readonly reason: ExportTampering;
+      readonly detail: string;
+    };
+
+/**
+ * Verifies an export offline, with nothing but the trusted keys: every checkpoint is signed by a trusted
+ * key; no two checkpoints of one size differ (a split view); the entries are numbered 0…n-1 in order; the
+ * root of every export prefix a checkpoint covers equals that checkpoint's root; and the export reaches
+ * the largest checkpoint.
+ *
+ * Consecutive checkpoints need no consistency proof here: the export itself is the witness. When both
+ * match their prefixes, they are consistent by construction; when a later one matches and an earlier one
+ * does not, no consistency proof between them can exist (the earlier root would have to be the root of
+ * the later tree's prefix, which the export just recomputed).
+ *
+ * One pass, one leaf hash and on average one node hash per entry, O(log n) memory beyond the input.
+ */
+export const verifyExport = ({
+  entries,
+  checkpoints,
+  trustedKeys,
+  origin,
+}: AuditExport): ExportVerification => {
+  const verified = verifySignatures(checkpoints, trustedKeys);
+  if (!Array.isArray(verified)) return verified;
+  const ordered = orderBySize(verified, origin);
+  if (!Array.isArray(ordered)) return ordered;
+
+  const matches: boolean[] = [];
+  const tree = new MerkleTree();
+  const compareCheckpointsAtCurrentSize = () => {
+    for (let next = ordered[matches.length]; next?.treeSize === tree.size; next = ordered[matches.length]) {
+      matches.push(sameHash(next.rootHash, tree.root()));
+    }
+  };
+  compareCheckpointsAtCurrentSize();
+  let firstMisnumbered: number | undefined;
+  for (let position = 0; position < entries.length; position++) {
+    const entry = entries[position] as AuditExportEntry;
+    if (entry.index !== position) {
+      firstMisnumbered = position;
+      break;
+    }
+    tree.append(leafHash(entry.bytes));
+    compareCheckpointsAtCurrentSize();
+  }
+
+  const firstMismatch = matches.indexOf(false);
+  if (firstMismatch >= 0) return mismatch(ordered, matches, firstMismatch);
+  if (firstMisnumbered !== undefined) return misnumbered(entries, firstMisnumbered);
+  const largest = ordered[ordered.length - 1] as VerifiedCheckpoint;
+  if (largest.treeSize > entries.length) {
+    return {
+      ok: false,
+      firstBadIndex: entries.length,
+      reason: 'truncated',
+      detail: `the export ends at ${entries.length} entries, but a checkpoint vouches for ${largest.treeSize}`,
+    };
+  }
+  return { ok: true, size: entries.length, verifiedSize: largest.treeSize, checkpoints: ordered };
+};
+
+type Failure = Extract<ExportVerification, { ok: false }>;
+
+const verifySignatures = (
+  checkpoints: readonly string[],
+  trustedKeys: readonly TrustedKey[],
+): VerifiedCheckpoint[] | Failure => {
+  if (checkpoints.length === 0) {
+    return {
+      ok: false,
+      firstBadIndex: null,
+      reason: 'bad_signature',
+      detail: 'the export has no signed checkpoint',
+    };
+  }
+  const verified: VerifiedCheckpoint[] = [];
+  for (const [i, note] of checkpoints.entries()) {
+    const verification = verifyCheckpoint(note, trustedKeys);
+    if (!verification.ok) {
+      return {
+        ok: false,
+        firstBadIndex: null,
+        reason: 'bad_signature',
+        detail: `checkpoint ${i}: ${verification.code}: ${verification.detail}`,
+      };
+    }
+    verified.push({ ...verification.checkpoint, signedBy: verification.signedBy });
+  }
+  return verified;
+};
+
+/** The checkpoints by size, one per size (their signers merged); two roots for one size are a split view. */
+const orderBySize = (
+  checkpoints: readonly VerifiedCheckpoint[],
+  origin: string | undefined,
+): VerifiedCheckpoint[] | Failure => {
+  const expectedOrigin = origin ?? (checkpoints[0] as VerifiedCheckpoint).origin;
+  const foreign = checkpoints.find((checkpoint) => checkpoint.origin !== expectedOrigin);
+  if (foreign !== undefined) {
+    return {
+      ok: false,
+      firstBadIndex: null,
+      reason: 'inconsistent_checkpoints',
+      detail: `a checkpoint is for the log ${foreign.origin}, not ${expectedOrigin}`,
+    };
+  }
+  const bySize = new Map<number, VerifiedCheckpoint>();
+  for (const checkpoint of checkpoints) {
+    const seen = bySize.get(checkpoint.treeSize);
+    if (seen === undefined) {
+      bySize.set(checkpoint.treeSize, checkpoint);
+    } else if (!sameHash(seen.rootHash, checkpoint.rootHash)) {
+      return {
+        ok: false,
+        firstBadIndex: null,
+        reason: 'split_view',
+        detail:
+          `two signed checkpoints of size ${checkpoint.treeSize} have different roots: ` +
+          `${describe(seen)} and ${describe(checkpoint)}`,
+      };
+    } else {
+      const signedBy = [...seen.signedBy, ...checkpoint.signedBy];
+      bySize.set(checkpoint.treeSize, {
+        ...seen,
+        signedBy: signedBy.filter(
+          (s, i) => signedBy.findIndex((t) => t.keyId === s.keyId && t.name === s.name) === i,
+        ),
+      });
+    }
+  }
+  return [...bySize.values()].sort((a, b) => a.treeSize - b.treeSize);
+};
+
+const mismatch = (
+  ordered: readonly VerifiedCheckpoint[],
+  matches: readonly boolean[],
+  first: number,
+): Failure => {
+  const intactUpTo = first === 0 ? 0 : (ordered[first - 1] as VerifiedCheckpoint).treeSize;
+  const wrong = ordered[first] as VerifiedCheckpoint;
+  const laterMatch = matches.indexOf(true, first + 1);
+  if (laterMatch >= 0) {
+    const later = ordered[laterMatch] as VerifiedCheckpoint;
+    return {
+      ok: false,
+      firstBadIndex: intactUpTo,
+      reason: 'inconsistent_checkpoints',
+      detail:
+        `the export matches ${describe(later)} but not the earlier ${describe(wrong)}: ` +
+        `no consistency proof can join them, history was rewritten from entry ${intactUpTo} to ${wrong.treeSize - 1}`,
+    };
+  }
+  const where =
+    wrong.treeSize - intactUpTo === 1
+      ? `entry ${intactUpTo} was changed`
+      : `an entry from ${intactUpTo} to ${wrong.treeSize - 1} was changed`;
+  return {
+    ok: false,
+    firstBadIndex: intactUpTo,
+    reason: 'edited',
+    detail: `${where}: the first ${wrong.treeSize} entries do not hash to ${describe(wrong)}`,
+  };
+};
+
+const misnumbered = (entries: readonly AuditExportEntry[], position: number): Failure => {
+  const found = (entries[position] as AuditExportEntry).index;
+  const later = entries.findIndex((entry, at) => at > position && entry.index === position);
+  return later >= 0
+    ? {
+        ok: false,
+        firstBadIndex: position,
+        reason: 'reordered',
+        detail: `entry ${position} is at position ${later}; position ${position} holds entry ${found}`,
+      }
+    : {
+        ok: false,
+        firstBadIndex: position,
+        reason: 'deleted',
+        detail: `entry ${position} is missing; position ${position} holds entry ${found}`,
+      };
+};
+
+const describe = (checkpoint: VerifiedCheckpoint): string =>
+  `the checkpoint of size ${checkpoint.treeSize} (root ${Buffer.from(checkpoint.rootHash).toString('base64')}, ` +
+  `signed by ${checkpoint.signedBy.map(({ name, keyId }) => `${name}+${keyId}`).join(', ')})`;
