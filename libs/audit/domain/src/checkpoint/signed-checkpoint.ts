@@ -28,7 +28,10 @@ export type CheckpointVerification =
  * outgoing and the incoming key, so verifiers that know either accept it.
  */
 export const signCheckpoint = (checkpoint: Checkpoint, signers: NoteSigner | readonly NoteSigner[]): string =>
-  signNote(formatCheckpoint(checkpoint), Array.isArray(signers) ? signers : [signers as NoteSigner]);
+  signNote(formatCheckpoint(checkpoint), isSignerList(signers) ? signers : [signers]);
+
+const isSignerList = (signers: NoteSigner | readonly NoteSigner[]): signers is readonly NoteSigner[] =>
+  Array.isArray(signers);
 
 /** Parses without verifying; throws a DomainError AUDIT_CHECKPOINT_MALFORMED. */
 export const parseSignedCheckpoint = (note: string): SignedCheckpoint => {

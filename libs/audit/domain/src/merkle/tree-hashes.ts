@@ -9,7 +9,10 @@ import { isPowerOfTwo, isTreeSize, largestPowerOfTwoBelow } from './tree-sizes';
  */
 export type PerfectSubtreeHash = (start: number, end: number) => Uint8Array;
 
-/** Where a tree's hashes come from: every leaf hash in order, or a lookup of its perfect subtrees. */
+/**
+ * Where a tree's hashes come from: every leaf hash in order (a proof then rehashes the leaves under its
+ * siblings, O(n)), or a lookup of its perfect subtrees (O(log n) lookups, e.g. `InMemoryTreeNodes`).
+ */
 export type TreeHashes = readonly Uint8Array[] | PerfectSubtreeHash;
 
 /** The RFC 9162 root hash of a list of leaf hashes, of any size (the empty list has `EMPTY_ROOT_HASH`). */

@@ -168,20 +168,27 @@ const orderBySize = (
         reason: 'split_view',
         detail:
           `two signed checkpoints of size ${checkpoint.treeSize} have different roots: ` +
-          `${describe(seen)} and ${describe(checkpoint)}`,
+          `${describeCheckpoint(seen)} and ${describeCheckpoint(checkpoint)}`,
       };
     } else {
-      const signedBy = [...seen.signedBy, ...checkpoint.signedBy];
       bySize.set(checkpoint.treeSize, {
         ...seen,
-        signedBy: signedBy.filter(
-          (s, i) => signedBy.findIndex((t) => t.keyId === s.keyId && t.name === s.name) === i,
-        ),
+        signedBy: mergeSigners(seen.signedBy, checkpoint.signedBy),
       });
     }
   }
   return [...bySize.values()].sort((a, b) => a.treeSize - b.treeSize);
 };
+
+const mergeSigners = (
+  first: readonly CheckpointSigner[],
+  second: readonly CheckpointSigner[],
+): CheckpointSigner[] => [
+  ...first,
+  ...second.filter(
+    ({ name, keyId }) => !first.some((signer) => signer.name === name && signer.keyId === keyId),
+  ),
+];
 
 const mismatch = (
   ordered: readonly VerifiedCheckpoint[],
@@ -198,7 +205,7 @@ const mismatch = (
       firstBadIndex: intactUpTo,
       reason: 'inconsistent_checkpoints',
       detail:
-        `the export matches ${describe(later)} but not the earlier ${describe(wrong)}: ` +
+        `the export matches ${describeCheckpoint(later)} but not the earlier ${describeCheckpoint(wrong)}: ` +
         `no consistency proof can join them, history was rewritten from entry ${intactUpTo} to ${wrong.treeSize - 1}`,
     };
   }
@@ -210,7 +217,7 @@ const mismatch = (
     ok: false,
     firstBadIndex: intactUpTo,
     reason: 'edited',
-    detail: `${where}: the first ${wrong.treeSize} entries do not hash to ${describe(wrong)}`,
+    detail: `${where}: the first ${wrong.treeSize} entries do not hash to ${describeCheckpoint(wrong)}`,
   };
 };
 
@@ -232,6 +239,6 @@ const misnumbered = (entries: readonly AuditExportEntry[], position: number): Fa
       };
 };
 
-const describe = (checkpoint: VerifiedCheckpoint): string =>
+const describeCheckpoint = (checkpoint: VerifiedCheckpoint): string =>
   `the checkpoint of size ${checkpoint.treeSize} (root ${Buffer.from(checkpoint.rootHash).toString('base64')}, ` +
   `signed by ${checkpoint.signedBy.map(({ name, keyId }) => `${name}+${keyId}`).join(', ')})`;
