@@ -1,2 +1,4 @@
 export * from './audit.module';
 export * from './audit.registration';
+export { parseVerifierKey, verifyExportFile } from './cli/verify-export-file';
+export { verifyInclusion } from '@mandate/audit-domain';

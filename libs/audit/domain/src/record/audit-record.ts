@@ -41,8 +41,8 @@ export interface AuditTarget {
 
 export type AuditOutcome = 'success' | 'failure';
 
-/** Where the record came from: an identity context's events, or an application through the ingest API. */
-export type AuditSource = 'directory' | 'authn' | 'authz' | 'application';
+/** Where the record came from: an identity context's events, an application through the ingest API, or the audit log itself (reads, exports). */
+export type AuditSource = 'directory' | 'authn' | 'authz' | 'application' | 'audit';
 
 export interface AuditContext {
   /** The client IP address of the request that caused the action. */
@@ -91,7 +91,7 @@ export const MAX_METADATA_BYTES = 16 * 1024;
 export const MAX_TARGETS = 100;
 export const MAX_CHAIN_LENGTH = 16;
 
-export const AUDIT_SOURCES: readonly AuditSource[] = ['directory', 'authn', 'authz', 'application'];
+export const AUDIT_SOURCES: readonly AuditSource[] = ['directory', 'authn', 'authz', 'application', 'audit'];
 export const AUDIT_ACTOR_TYPES: readonly AuditActorType[] = [
   'user',
   'agent',

@@ -1,0 +1,199 @@
+import { parseVerifierKey, verifyExportFile, verifyInclusion } from '@mandate/audit-infrastructure';
+import { runStandalone } from '@mandate/runtime';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DataSource } from 'typeorm';
+import { allContexts } from './contexts';
+
+type Body = Record<string, unknown>;
+type Record_ = {
+  id: string;
+  sequence: number;
+  action: string;
+  actor: { id: string; chain: string[] };
+  context: { correlationId?: string; causationId?: string };
+};
+
+const ADMIN_KEY = `mandate_admin_${randomBytes(24).toString('base64url')}`;
+const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
+const PATCH = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
+
+const eventually = async <T>(probe: () => Promise<T | null | undefined>, timeoutMs = 10_000): Promise<T> => {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== null && value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error('Timed out');
+    await sleep(20);
+  }
+};
+
+describe('the audit log in standalone Mandate: derived records, checkpoints, proofs, verifiable exports', () => {
+  let dataDir: string;
+  let started: Awaited<ReturnType<typeof runStandalone>>;
+  let orgId: string;
+  let userId: string;
+
+  const call = async (path: string, init: { method?: string; body?: unknown; key?: string } = {}) => {
+    const response = await fetch(`${started.url}${path}`, {
+      method: init.method ?? (init.body === undefined ? 'GET' : 'POST'),
+      headers: { authorization: `Bearer ${init.key ?? ADMIN_KEY}`, 'content-type': 'application/json' },
+      ...(init.body !== undefined && { body: JSON.stringify(init.body) }),
+    });
+    const text = await response.text();
+    let body: Body = {};
+    try {
+      body = text ? (JSON.parse(text) as Body) : {};
+    } catch {
+      body = { text };
+    }
+    return { status: response.status, body, text };
+  };
+  const records = async (query = '') =>
+    (await call(`/api/v1/organizations/${orgId}/audit/records?limit=1000${query}`)).body['data'] as Record_[];
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'mandate-audit-'));
+    jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    started = await runStandalone(allContexts, {
+      PORT: '0',
+      MANDATE_DATA_DIR: dataDir,
+      LOG_LEVEL: 'error',
+      MANDATE_ADMIN_KEY: ADMIN_KEY,
+    });
+    orgId = (await call('/api/v1/organizations', { body: { name: 'Acme' } })).body['id'] as string;
+    const directory = await call(`/api/v1/organizations/${orgId}/directories`, {
+      body: { name: 'Okta', provider: 'okta' },
+    });
+    const scim = (path: string, method: string, body: unknown) =>
+      fetch(`${started.url}/scim/v2/${directory.body['id'] as string}${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${directory.body['token'] as string}`,
+          'content-type': 'application/scim+json',
+        },
+        body: JSON.stringify(body),
+      }).then((response) => response.json() as Promise<Body>);
+    userId = (await scim('/Users', 'POST', { schemas: [USER], userName: 'ada@acme.example' }))[
+      'id'
+    ] as string;
+    await scim(`/Users/${userId}`, 'PATCH', {
+      schemas: [PATCH],
+      Operations: [{ op: 'replace', value: { active: false } }],
+    });
+  });
+  afterAll(async () => {
+    await started.app.close();
+    jest.restoreAllMocks();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it("records every identity event in its organization's log, in order, with who did it", async () => {
+    const logged = await eventually(async () => {
+      const data = await records();
+      return data.some((record) => record.action === 'user.deactivated') ? data : null;
+    });
+    expect(logged.map((record) => record.sequence)).toEqual(logged.map((_, i) => i));
+    const actions = logged.map((record) => record.action);
+    expect(actions).toEqual(
+      expect.arrayContaining(['organization.created', 'user.provisioned', 'user.deactivated']),
+    );
+    expect(actions.indexOf('user.provisioned')).toBeLessThan(actions.indexOf('user.deactivated'));
+    const byTheUser = await records(`&action=user.deactivated`);
+    expect(byTheUser).toHaveLength(1);
+  });
+
+  it('signs checkpoints and proves a record is included', async () => {
+    const checkpoint = (await call(`/api/v1/organizations/${orgId}/audit/checkpoints`, { method: 'POST' }))
+      .body['checkpoint'] as { treeSize: number; rootHash: string; signed: string };
+    expect(checkpoint.signed).toMatch(new RegExp(`/audit/${orgId}\\n${checkpoint.treeSize}\\n`));
+    const proof = (
+      await call(
+        `/api/v1/organizations/${orgId}/audit/proofs/inclusion?sequence=1&treeSize=${checkpoint.treeSize}`,
+      )
+    ).body as { leafHash: string; proof: string[] };
+    const toBytes = (value: string) => Buffer.from(value, 'base64');
+    expect(
+      verifyInclusion(
+        toBytes(proof.leafHash),
+        1,
+        checkpoint.treeSize,
+        proof.proof.map(toBytes),
+        toBytes(checkpoint.rootHash),
+      ),
+    ).toBe(true);
+    const consistency = await call(
+      `/api/v1/organizations/${orgId}/audit/proofs/consistency?from=1&to=${checkpoint.treeSize}`,
+    );
+    expect(consistency.status).toBe(200);
+  });
+
+  it('exports a log that verifies offline, and names the tampering of an edit, a deletion and a truncation', async () => {
+    const exported = await call(`/api/v1/organizations/${orgId}/audit/export?format=jsonl`);
+    expect(exported.status).toBe(200);
+    const keys = ((await call('/api/v1/audit/keys')).body['data'] as { verifierKey: string }[]).map((key) =>
+      parseVerifierKey(key.verifierKey),
+    );
+    const intact = verifyExportFile(exported.text, keys);
+    expect(intact.verification).toMatchObject({ ok: true });
+
+    const lines = exported.text.split('\n');
+    const edited = [...lines];
+    edited[2] = edited[2]!.replace('"outcome":"success"', '"outcome":"failure"');
+    expect(edited[2]).not.toBe(lines[2]);
+    expect(verifyExportFile(edited.join('\n'), keys).verification).toMatchObject({
+      ok: false,
+      reason: 'edited',
+    });
+
+    const deleted = lines.filter((_, i) => i !== 2);
+    expect(verifyExportFile(deleted.join('\n'), keys).verification).toMatchObject({
+      ok: false,
+      reason: 'deleted',
+    });
+
+    const truncated = [...lines.slice(0, -3), lines.at(-2)!];
+    expect(verifyExportFile(truncated.join('\n'), keys).verification).toMatchObject({
+      ok: false,
+      reason: 'truncated',
+    });
+
+    const foreign = keys.map((key) => ({ name: key.name, publicKey: randomBytes(32) }));
+    const foreignKeys = foreign.length > 0 ? foreign : [];
+    expect(verifyExportFile(exported.text, foreignKeys).verification).toMatchObject({
+      ok: false,
+      reason: 'bad_signature',
+    });
+  });
+
+  it('audits reading and exporting the log', async () => {
+    const reads = await records('&action=audit_log.read');
+    expect(reads.length).toBeGreaterThan(0);
+    expect((await records('&action=audit_log.exported')).length).toBeGreaterThan(0);
+  });
+
+  it('refuses to rewrite the log: UPDATE, DELETE and TRUNCATE fail even for the owning role', async () => {
+    const dataSource = started.app.get(DataSource);
+    for (const statement of [
+      `update audit.records set action = 'x' where org_id = '${orgId}'`,
+      `delete from audit.records where org_id = '${orgId}'`,
+      'truncate audit.records',
+      `update audit.checkpoints set signed = 'x' where org_id = '${orgId}'`,
+    ])
+      await expect(dataSource.query(statement)).rejects.toThrow(/append-only/);
+    expect((await records()).length).toBeGreaterThan(3);
+  });
+
+  it("never shows one organization's log to another's key", async () => {
+    const other = (await call('/api/v1/organizations', { body: { name: 'Globex' } })).body['id'] as string;
+    const key = await call(`/api/v1/organizations/${other}/api-keys`, { body: { name: 'ops' } });
+    const secret = (key.body['key'] ?? key.body['secret']) as string | undefined;
+    if (!secret) throw new Error(`no API key in ${JSON.stringify(key.body)}`);
+    const answer = await call(`/api/v1/organizations/${orgId}/audit/records`, { key: secret });
+    expect([403, 404]).toContain(answer.status);
+    expect(JSON.stringify(answer.body)).not.toContain('user.deactivated');
+  });
+});

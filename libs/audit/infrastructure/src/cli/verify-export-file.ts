@@ -1,0 +1,70 @@
+import {
+  canonicalBytes,
+  type ExportVerification,
+  noteKeyId,
+  type TrustedKey,
+  verifyExport,
+} from '@mandate/audit-domain';
+import { type ExportHeader } from '../log/export-format';
+
+export interface ExportFileVerification {
+  readonly origin: string;
+  readonly verification: ExportVerification;
+}
+
+/** A C2SP verifier key: `<name>+<key id hex>+<base64 of 0x01 ‖ the 32-byte Ed25519 public key>`. */
+export const parseVerifierKey = (text: string): TrustedKey => {
+  const match = /^([^+\s]+)\+([0-9a-f]{8})\+([A-Za-z0-9+/]+={0,2})$/.exec(text.trim());
+  const bytes = Buffer.from(match?.[3] ?? '', 'base64');
+  if (!match || bytes.length !== 33 || bytes[0] !== 0x01)
+    throw new Error(`"${text}" is not a verifier key (<name>+<key id>+<base64 key>)`);
+  const key = { name: match[1]!, publicKey: bytes.subarray(1) };
+  if (noteKeyId(key.name, key.publicKey) !== match[2])
+    throw new Error(`"${text}": the key id does not belong to this name and key`);
+  return key;
+};
+
+const malformed = (line: number, why: string) => new Error(`line ${line}: ${why}`);
+
+/**
+ * Verifies a JSON Lines export offline: its header (origin and the keys it claims), one record per line
+ * in log order, and the line of signed checkpoints. Only `trustedKeys` vouch for checkpoints: the keys
+ * the export itself lists are used when the caller chooses to trust them, never silently.
+ */
+export const verifyExportFile = (
+  text: string,
+  trustedKeys: readonly TrustedKey[] | 'from-export',
+): ExportFileVerification => {
+  const lines = text.split('\n').filter((line) => line.trim() !== '');
+  if (lines.length < 2) throw malformed(1, 'an export has a header and a checkpoints line');
+  const parse = (line: string, number: number): Record<string, unknown> => {
+    try {
+      return JSON.parse(line) as Record<string, unknown>;
+    } catch {
+      throw malformed(number, 'not JSON');
+    }
+  };
+  const header = parse(lines[0]!, 1) as unknown as ExportHeader;
+  if (header.format !== 'mandate-audit-export') throw malformed(1, 'not a Mandate audit export header');
+  const last = parse(lines.at(-1)!, lines.length);
+  if (!Array.isArray(last['checkpoints']))
+    throw malformed(lines.length, 'the last line lists the checkpoints');
+  const entries = lines.slice(1, -1).map((line, i) => {
+    const record = parse(line, i + 2);
+    const index = record['sequence'];
+    return { index: typeof index === 'number' ? index : -1, bytes: canonicalBytes(record) };
+  });
+  const keys =
+    trustedKeys === 'from-export'
+      ? header.keys.map((key) => ({ name: key.name, publicKey: Buffer.from(key.publicKey, 'base64') }))
+      : trustedKeys;
+  return {
+    origin: header.origin,
+    verification: verifyExport({
+      entries,
+      checkpoints: last['checkpoints'] as string[],
+      trustedKeys: keys,
+      origin: header.origin,
+    }),
+  };
+};
