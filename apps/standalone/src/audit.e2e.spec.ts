@@ -187,6 +187,124 @@ describe('the audit log in standalone Mandate: derived records, checkpoints, pro
     expect((await records()).length).toBeGreaterThan(3);
   });
 
+  describe('the ingest API', () => {
+    let token: string;
+    let agentId: string;
+    const ingest = (body: unknown, headers: Record<string, string> = {}) =>
+      fetch(`${started.url}/api/v1/audit/events`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...headers },
+        body: JSON.stringify(body),
+      }).then(async (response) => ({ status: response.status, body: (await response.json()) as Body }));
+
+    beforeAll(async () => {
+      const scimDirectory = await call(`/api/v1/organizations/${orgId}/directories`, {
+        body: { name: 'HR', provider: 'okta' },
+      });
+      const grace = (await (
+        await fetch(`${started.url}/scim/v2/${scimDirectory.body['id'] as string}/Users`, {
+          method: 'POST',
+          headers: {
+            authorization: `Bearer ${scimDirectory.body['token'] as string}`,
+            'content-type': 'application/scim+json',
+          },
+          body: JSON.stringify({ schemas: [USER], userName: 'grace@acme.example' }),
+        })
+      ).json()) as Body;
+      const role = await call(`/api/v1/organizations/${orgId}/roles`, {
+        body: { key: 'approver', name: 'Approver', permissions: ['invoices:approve'] },
+      });
+      await call(
+        `/api/v1/organizations/${orgId}/roles/${(role.body['role'] as Body)['id'] as string}/assignments`,
+        {
+          body: { subject: `user:${grace['id'] as string}` },
+        },
+      );
+      agentId = (
+        await call(`/api/v1/organizations/${orgId}/agents`, {
+          body: { displayName: 'invoice-bot', ownerIds: [grace['id']] },
+        })
+      ).body['id'] as string;
+      const mandate = await eventually(async () => {
+        const answer = await call(`/api/v1/organizations/${orgId}/mandates`, {
+          body: { userId: grace['id'], agentId, permissions: ['invoices:approve'], reason: 'bills' },
+        });
+        return answer.status === 201 ? answer : null;
+      });
+      const credentials = await call(`/api/v1/organizations/${orgId}/agents/${agentId}/credentials`, {
+        body: { tokenEndpointAuthMethod: 'client_secret_basic', audiences: [`${started.url}/api/v1/audit`] },
+      });
+      const basic = Buffer.from(
+        `${credentials.body['clientId'] as string}:${credentials.body['clientSecret'] as string}`,
+      ).toString('base64');
+      token = await eventually(async () => {
+        const response = await fetch(`${started.url}/oauth/token`, {
+          method: 'POST',
+          headers: { authorization: `Basic ${basic}`, 'content-type': 'application/x-www-form-urlencoded' },
+          body: new URLSearchParams({
+            grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
+            subject_token: (mandate.body['mandate'] as Body)['id'] as string,
+            subject_token_type: 'urn:mandate:params:oauth:token-type:mandate',
+            resource: `${started.url}/api/v1/audit`,
+          }).toString(),
+        });
+        return response.status === 200 ? (((await response.json()) as Body)['access_token'] as string) : null;
+      });
+      userId = grace['id'] as string;
+    });
+
+    it("records an application's action with the actor chain from the token, never from the body", async () => {
+      const answer = await ingest(
+        {
+          action: 'invoice.approved',
+          targets: [{ type: 'invoice', id: 'inv-1' }],
+          metadata: { amount: 120 },
+          actor: { id: 'usr_someone_else' },
+        },
+        { 'idempotency-key': 'approve-inv-1' },
+      );
+      expect(answer.status).toBe(201);
+      expect(answer.body['actor']).toMatchObject({
+        id: agentId,
+        chain: [userId, agentId],
+        onBehalfOf: userId,
+      });
+      const retried = await ingest(
+        {
+          action: 'invoice.approved',
+          targets: [{ type: 'invoice', id: 'inv-1' }],
+          metadata: { amount: 120 },
+        },
+        { 'idempotency-key': 'approve-inv-1' },
+      );
+      expect(retried.body['id']).toBe(answer.body['id']);
+      const done = await records(`&onBehalfOf=${userId}&action=invoice.approved`);
+      expect(done).toHaveLength(1);
+      expect(done[0]).toMatchObject({
+        metadata: { actorMismatch: true, claimedActor: { id: 'usr_someone_else' } },
+      });
+    });
+
+    it('refuses a body that is not an action (422 with the path) and a missing or forged token (401)', async () => {
+      const invalid = await ingest({ action: 'Not An Action' });
+      expect(invalid.status).toBe(422);
+      expect(invalid.body).toMatchObject({ code: 'AUDIT_EVENT_INVALID', path: '/action' });
+      const forged = await fetch(`${started.url}/api/v1/audit/events`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token.slice(0, -4)}AAAA`, 'content-type': 'application/json' },
+        body: JSON.stringify({ action: 'invoice.approved' }),
+      });
+      expect(forged.status).toBe(401);
+      const none = await fetch(`${started.url}/api/v1/audit/events`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ action: 'invoice.approved' }),
+      });
+      expect(none.status).toBe(401);
+      expect(none.headers.get('www-authenticate')).toMatch(/^Bearer/);
+    });
+  });
+
   it("never shows one organization's log to another's key", async () => {
     const other = (await call('/api/v1/organizations', { body: { name: 'Globex' } })).body['id'] as string;
     const key = await call(`/api/v1/organizations/${other}/api-keys`, { body: { name: 'ops' } });

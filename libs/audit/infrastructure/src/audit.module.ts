@@ -15,6 +15,7 @@ import {
 } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { AuditController, AuditKeysController } from './http/audit.controller';
+import { AuditIngestController } from './http/ingest.controller';
 import { AuditLogService } from './log/audit-log.service';
 import { CheckpointKeys } from './log/checkpoint-keys';
 import { appendToLog } from './persistence/audit-log.store';
@@ -83,7 +84,7 @@ export class AuditModule {
     return {
       module: AuditModule,
       imports: [TenancyModule.forContext({ context: 'audit', schema: 'audit' })],
-      controllers: [AuditController, AuditKeysController],
+      controllers: [AuditController, AuditKeysController, AuditIngestController],
       providers: [
         { provide: AUDIT_EVENT_STORE, useValue: eventStore },
         {

@@ -31,6 +31,14 @@ const ADMIN_ONLY = 'mandate:admin-only';
 /** Restricts a route (or controller) to the admin key: 403 PLATFORM_ADMIN_REQUIRED for organization keys. */
 export const AdminOnly = (): MethodDecorator & ClassDecorator => SetMetadata(ADMIN_ONLY, true);
 
+const ACCESS_TOKEN_ROUTE = 'mandate:access-token-route';
+
+/**
+ * A route under `/api` that callers reach with an OAuth access token rather than an API key (the
+ * audit ingest API): the guard lets it through and the handler verifies the token itself.
+ */
+export const AccessTokenRoute = (): MethodDecorator & ClassDecorator => SetMetadata(ACCESS_TOKEN_ROUTE, true);
+
 const principals = new WeakMap<Request, Principal>();
 
 /** The authenticated caller of a management-API request, or undefined outside `/api`. */
@@ -73,6 +81,13 @@ export class ApiAuthGuard implements CanActivate {
     if (context.getType() !== 'http') return true;
     const request = context.switchToHttp().getRequest<Request>();
     if (!isManagementApiPath(request.path)) return true;
+    if (
+      this.reflector.getAllAndOverride<boolean | undefined>(ACCESS_TOKEN_ROUTE, [
+        context.getHandler(),
+        context.getClass(),
+      ])
+    )
+      return true;
 
     const principal = await this.authenticate(request.headers.authorization);
     principals.set(request, principal);
