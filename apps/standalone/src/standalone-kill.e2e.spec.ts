@@ -1,3 +1,4 @@
+import { parseVerifierKey, verifyExportFile } from '@mandate/audit-infrastructure';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -64,7 +65,7 @@ describe('standalone Mandate killed with SIGKILL', () => {
     await rm(dataDir, { recursive: true, force: true });
   });
 
-  it('loses no acknowledged write, and every context catches up after the restart', async () => {
+  it('loses no acknowledged write, every context catches up after the restart, and audit logs hold each event once', async () => {
     const first = await startMandate(dataDir);
     running = first.child;
     const acknowledged: string[] = [];
@@ -100,6 +101,23 @@ describe('standalone Mandate killed with SIGKILL', () => {
         }
         expect(status).toBe(200);
       }
+    }
+    // The audit log of each organization holds its creation exactly once, and its export verifies.
+    const keys = (
+      (await (await api(second.url, '/api/v1/audit/keys')).json()) as { data: { verifierKey: string }[] }
+    ).data.map((key) => parseVerifierKey(key.verifierKey));
+    for (const orgId of acknowledged.slice(0, 10)) {
+      let created: unknown[] = [];
+      for (let attempt = 0; attempt < 200 && created.length === 0; attempt++) {
+        const answer = (await (
+          await api(second.url, `/api/v1/organizations/${orgId}/audit/records?action=organization.created`)
+        ).json()) as { data: unknown[] };
+        created = answer.data;
+        if (created.length === 0) await sleep(50);
+      }
+      expect(created).toHaveLength(1);
+      const exported = await (await api(second.url, `/api/v1/organizations/${orgId}/audit/export`)).text();
+      expect(verifyExportFile(exported, keys).verification).toMatchObject({ ok: true });
     }
     second.child.kill('SIGTERM');
     await exited(second.child);
