@@ -105,6 +105,35 @@ const eventually = async (what, probe) => {
  * member delegates to an agent; when the directory removes the member from the group, the mandate
  * narrows away in the authz service and the agent loses the power.
  */
+/**
+ * The audit service, fed over Kafka, holds the leaver's cascade as one story: the deactivation, the
+ * mandate revoked because of it and the agent's grant revoked because of that, under one correlation id.
+ */
+const auditTellsTheLeaverStory = async ({ orgId, aliceId }) => {
+  const cascade = await eventually('the audit log to hold the leaver cascade', async () => {
+    const { body } = await request(services.audit, `/api/v1/organizations/${orgId}/audit/records?limit=1000`);
+    const records = body?.data ?? [];
+    const left = records.find((record) => record.action === 'user.deactivated');
+    const revoked = records.find((record) => record.action === 'grant.revoked');
+    const mandate = records.find((record) => record.action === 'mandate.revoked');
+    return left && revoked && mandate ? { left, revoked, mandate, records } : null;
+  });
+  if (cascade.revoked.context.correlationId !== cascade.left.context.correlationId)
+    throw new Error('the grant revocation does not share the deactivation correlation id');
+  if (!cascade.records.some((record) => record.actor.chain.length === 2 && record.actor.chain[0] === aliceId))
+    throw new Error('no record names invoice-bot acting for Alice');
+  const sequences = cascade.records.map((record) => record.sequence);
+  if (sequences.some((sequence, i) => sequence !== i))
+    throw new Error('the audit log has gaps or duplicates');
+  const checkpoint = await request(services.audit, `/api/v1/organizations/${orgId}/audit/checkpoints`, {
+    method: 'POST',
+  });
+  if (!checkpoint.body?.checkpoint?.signed) throw new Error('the audit service signed no checkpoint');
+  console.log(
+    `smoke: audit holds the leaver cascade (${cascade.records.length} records, checkpoint at ${checkpoint.body.checkpoint.treeSize})`,
+  );
+};
+
 const mandateAcrossServices = async ({ scimBaseUrl, token, orgId }) => {
   const begun = Date.now();
   const scim = async (path, init) => {
@@ -269,6 +298,7 @@ try {
         `${measured(result)} after the SCIM answer, revocations over Kafka`,
     );
     passed++;
+    if (name === 'leaver') await auditTellsTheLeaverStory(result);
   }
   console.log(`smoke: ${passed} passed, 0 failed`);
 } catch (error) {
