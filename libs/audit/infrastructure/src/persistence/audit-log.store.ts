@@ -47,33 +47,42 @@ export const appendToLog = async (
     ).map((row) => row.record_id),
   );
   const logged: LoggedRecord[] = [];
+  const sources: (string | null)[] = [];
   for (const [i, candidate] of records.entries()) {
     if (known.has(candidate.id)) continue;
     known.add(candidate.id);
     const record = { ...candidate, sequence: tree.size };
     const hash = leafHash(canonicalBytes(record));
     tree.append(hash);
-    await manager.query(
-      `insert into audit.records (org_id, sequence, record_id, source_event_id, occurred_at, recorded_at, actor_id,
-         on_behalf_of, action, outcome, record, leaf_hash)
-       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
-      [
-        orgId,
-        record.sequence,
-        record.id,
-        sourceEventIds[i] ?? null,
-        record.occurredAt,
-        recordedAt,
-        record.actor.id,
-        record.actor.onBehalfOf ?? null,
-        record.action,
-        record.outcome,
-        JSON.stringify(record),
-        Buffer.from(hash),
-      ],
-    );
     logged.push({ record, leafHash: hash });
+    sources.push(sourceEventIds[i] ?? null);
   }
+  if (logged.length === 0) return [];
+  // One statement for the whole batch: a row per record, in sequence order.
+  await manager.query(
+    `insert into audit.records (org_id, sequence, record_id, source_event_id, occurred_at, recorded_at, actor_id,
+       on_behalf_of, action, outcome, record, leaf_hash)
+     select $1, r.sequence, r.record_id, r.source_event_id, r.occurred_at, $2, r.actor_id, r.on_behalf_of,
+            r.action, r.outcome, r.record, r.leaf_hash
+       from unnest($3::bigint[], $4::text[], $5::text[], $6::timestamptz[], $7::text[], $8::text[], $9::text[],
+                   $10::text[], $11::jsonb[], $12::bytea[])
+         as r(sequence, record_id, source_event_id, occurred_at, actor_id, on_behalf_of, action, outcome, record,
+              leaf_hash)`,
+    [
+      orgId,
+      recordedAt,
+      logged.map(({ record }) => record.sequence),
+      logged.map(({ record }) => record.id),
+      sources,
+      logged.map(({ record }) => record.occurredAt),
+      logged.map(({ record }) => record.actor.id),
+      logged.map(({ record }) => record.actor.onBehalfOf ?? null),
+      logged.map(({ record }) => record.action),
+      logged.map(({ record }) => record.outcome),
+      logged.map(({ record }) => JSON.stringify(record)),
+      logged.map(({ leafHash: hash }) => Buffer.from(hash)),
+    ],
+  );
   await manager.query('update audit.logs set size = $2, frontier = $3, updated_at = $4 where org_id = $1', [
     orgId,
     tree.size,
