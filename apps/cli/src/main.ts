@@ -1,5 +1,6 @@
-import { parseVerifierKey, verifyExportFile } from '@mandate/audit-infrastructure';
-import { readFile } from 'node:fs/promises';
+import { parseVerifierKey, verifyExportLines } from '@mandate/audit-infrastructure';
+import { createReadStream } from 'node:fs';
+import { createInterface } from 'node:readline';
 
 const USAGE = `usage: mandate audit verify <export.jsonl> (--key <name+keyid+base64> ... | --trust-export-keys)
 
@@ -28,10 +29,11 @@ const main = async (args: readonly string[]): Promise<number> => {
     console.error(USAGE);
     return 2;
   }
-  const { origin, verification } = verifyExportFile(
-    await readFile(file, 'utf8'),
-    trustExport ? 'from-export' : keys,
-  );
+  // Line by line: an export of a million records is larger than one JavaScript string may be.
+  const lines: string[] = [];
+  for await (const line of createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity }))
+    lines.push(line);
+  const { origin, verification } = verifyExportLines(lines, trustExport ? 'from-export' : keys);
   if (verification.ok) {
     console.log(
       `intact: ${origin}, ${verification.size} records, ${verification.checkpoints.length} checkpoints, ` +

@@ -34,9 +34,13 @@ const malformed = (line: number, why: string) => new Error(`line ${line}: ${why}
 export const verifyExportFile = (
   text: string,
   trustedKeys: readonly TrustedKey[] | 'from-export',
+): ExportFileVerification => verifyExportLines(text.split('\n'), trustedKeys);
+
+/** `verifyExportFile` over the export's lines, e.g. read one by one from a file too large for one string. */
+export const verifyExportLines = (
+  allLines: Iterable<string>,
+  trustedKeys: readonly TrustedKey[] | 'from-export',
 ): ExportFileVerification => {
-  const lines = text.split('\n').filter((line) => line.trim() !== '');
-  if (lines.length < 2) throw malformed(1, 'an export has a header and a checkpoints line');
   const parse = (line: string, number: number): Record<string, unknown> => {
     try {
       return JSON.parse(line) as Record<string, unknown>;
@@ -44,16 +48,28 @@ export const verifyExportFile = (
       throw malformed(number, 'not JSON');
     }
   };
-  const header = parse(lines[0]!, 1) as unknown as ExportHeader;
-  if (header.format !== 'mandate-audit-export') throw malformed(1, 'not a Mandate audit export header');
-  const last = parse(lines.at(-1)!, lines.length);
-  if (!Array.isArray(last['checkpoints']))
-    throw malformed(lines.length, 'the last line lists the checkpoints');
-  const entries = lines.slice(1, -1).map((line, i) => {
-    const record = parse(line, i + 2);
-    const index = record['sequence'];
-    return { index: typeof index === 'number' ? index : -1, bytes: canonicalBytes(record) };
-  });
+  let header: ExportHeader | undefined;
+  let last: Record<string, unknown> | undefined;
+  const entries: { index: number; bytes: Uint8Array }[] = [];
+  let number = 0;
+  for (const line of allLines) {
+    number += 1;
+    if (line.trim() === '') continue;
+    const value = parse(line, number);
+    if (header === undefined) {
+      header = value as unknown as ExportHeader;
+      if (header.format !== 'mandate-audit-export')
+        throw malformed(number, 'not a Mandate audit export header');
+      continue;
+    }
+    if (last !== undefined) {
+      const index = last['sequence'];
+      entries.push({ index: typeof index === 'number' ? index : -1, bytes: canonicalBytes(last) });
+    }
+    last = value;
+  }
+  if (header === undefined || last === undefined || !Array.isArray(last['checkpoints']))
+    throw malformed(number, 'an export has a header, records and a last line listing the checkpoints');
   const keys =
     trustedKeys === 'from-export'
       ? header.keys.map((key) => ({ name: key.name, publicKey: Buffer.from(key.publicKey, 'base64') }))
