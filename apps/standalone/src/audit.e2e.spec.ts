@@ -1,4 +1,9 @@
-import { parseVerifierKey, verifyExportFile, verifyInclusion } from '@mandate/audit-infrastructure';
+import {
+  parseVerifierKey,
+  verifyConsistency,
+  verifyExportFile,
+  verifyInclusion,
+} from '@mandate/audit-infrastructure';
 import { runStandalone } from '@mandate/runtime';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -129,6 +134,49 @@ describe('the audit log in standalone Mandate: derived records, checkpoints, pro
       `/api/v1/organizations/${orgId}/audit/proofs/consistency?from=1&to=${checkpoint.treeSize}`,
     );
     expect(consistency.status).toBe(200);
+  });
+
+  it('proves the log only grew between two checkpoints, and proofs at the older size still verify', async () => {
+    const sign = async () =>
+      (await call(`/api/v1/organizations/${orgId}/audit/checkpoints`, { method: 'POST' })).body[
+        'checkpoint'
+      ] as {
+        treeSize: number;
+        rootHash: string;
+      };
+    const older = await sign();
+    await records(); // reading is itself recorded: the log grows
+    const newer = await sign();
+    expect(newer.treeSize).toBeGreaterThan(older.treeSize);
+    const toBytes = (value: string) => Buffer.from(value, 'base64');
+    const consistency = (
+      await call(
+        `/api/v1/organizations/${orgId}/audit/proofs/consistency?from=${older.treeSize}&to=${newer.treeSize}`,
+      )
+    ).body as { proof: string[] };
+    expect(
+      verifyConsistency(
+        older.treeSize,
+        newer.treeSize,
+        toBytes(older.rootHash),
+        toBytes(newer.rootHash),
+        consistency.proof.map(toBytes),
+      ),
+    ).toBe(true);
+    const inclusion = (
+      await call(
+        `/api/v1/organizations/${orgId}/audit/proofs/inclusion?sequence=0&treeSize=${older.treeSize}`,
+      )
+    ).body as { leafHash: string; proof: string[] };
+    expect(
+      verifyInclusion(
+        toBytes(inclusion.leafHash),
+        0,
+        older.treeSize,
+        inclusion.proof.map(toBytes),
+        toBytes(older.rootHash),
+      ),
+    ).toBe(true);
   });
 
   it('exports a log that verifies offline, and names the tampering of an edit, a deletion and a truncation', async () => {

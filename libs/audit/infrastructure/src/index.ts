@@ -1,4 +1,4 @@
 export * from './audit.module';
 export * from './audit.registration';
 export { parseVerifierKey, verifyExportFile, verifyExportLines } from './cli/verify-export-file';
-export { verifyInclusion } from '@mandate/audit-domain';
+export { verifyConsistency, verifyInclusion } from '@mandate/audit-domain';

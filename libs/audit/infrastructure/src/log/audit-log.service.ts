@@ -2,8 +2,10 @@ import {
   type AuditRecord,
   consistencyProof,
   inclusionProof,
+  InMemoryTreeNodes,
   MerkleTree,
   noteKeyId,
+  type PerfectSubtreeHash,
   signCheckpoint,
 } from '@mandate/audit-domain';
 import { DomainError } from '@mandate/kernel';
@@ -36,6 +38,9 @@ export interface StoredCheckpoint {
   readonly createdAt: string;
 }
 
+/** How many organizations' tree nodes are kept in memory (about 64 bytes per record each). */
+const CACHED_LOGS = 16;
+
 const noSuchRecord = () =>
   new DomainError('not_found', 'AUDIT_RECORD_NOT_FOUND', 'The log has no such record');
 
@@ -58,6 +63,8 @@ const toCheckpoint = (row: {
  * inclusion and consistency proofs a verifier asks for, and queries over the records.
  */
 export class AuditLogService {
+  private readonly nodes = new Map<string, InMemoryTreeNodes>();
+
   constructor(
     private readonly dataSource: DataSource,
     private readonly keys: CheckpointKeys,
@@ -127,7 +134,7 @@ export class AuditLogService {
 
   async inclusion(orgId: string, sequence: number, treeSize: number) {
     if (sequence >= treeSize) throw noSuchRecord();
-    const leaves = await this.leafHashes(orgId, treeSize);
+    const leaves = await this.treeNodes(orgId, treeSize);
     const [row] = await this.dataSource.query<{ record: AuditRecord; leaf_hash: Buffer }[]>(
       'select record, leaf_hash from audit.records where org_id = $1 and sequence = $2',
       [orgId, sequence],
@@ -143,7 +150,7 @@ export class AuditLogService {
   }
 
   async consistency(orgId: string, fromSize: number, toSize: number) {
-    const leaves = await this.leafHashes(orgId, toSize);
+    const leaves = await this.treeNodes(orgId, toSize);
     return {
       fromSize,
       toSize,
@@ -194,17 +201,31 @@ export class AuditLogService {
     }
   }
 
-  private async leafHashes(orgId: string, treeSize: number): Promise<Uint8Array[]> {
-    const rows = await this.dataSource.query<{ leaf_hash: Buffer }[]>(
-      'select leaf_hash from audit.records where org_id = $1 and sequence < $2 order by sequence',
-      [orgId, treeSize],
-    );
-    if (rows.length !== treeSize)
-      throw new DomainError(
-        'invalid',
-        'AUDIT_TREE_SIZE_INVALID',
-        `The log has fewer than ${treeSize} records`,
+  /**
+   * The log's tree nodes up to `treeSize`, so a proof is O(log n) lookups. The log only grows, so the
+   * cached nodes never go stale: they are extended with the leaves appended since, wherever appended.
+   */
+  private async treeNodes(orgId: string, treeSize: number): Promise<PerfectSubtreeHash> {
+    let nodes = this.nodes.get(orgId);
+    if (!nodes) {
+      nodes = new InMemoryTreeNodes();
+      if (this.nodes.size >= CACHED_LOGS) this.nodes.delete(this.nodes.keys().next().value!);
+      this.nodes.set(orgId, nodes);
+    }
+    if (nodes.size < treeSize) {
+      const rows = await this.dataSource.query<{ leaf_hash: Buffer }[]>(
+        `select leaf_hash from audit.records where org_id = $1 and sequence >= $2 and sequence < $3
+          order by sequence`,
+        [orgId, nodes.size, treeSize],
       );
-    return rows.map((row) => row.leaf_hash);
+      if (nodes.size + rows.length !== treeSize)
+        throw new DomainError(
+          'invalid',
+          'AUDIT_TREE_SIZE_INVALID',
+          `The log has fewer than ${treeSize} records`,
+        );
+      for (const row of rows) nodes.append(row.leaf_hash);
+    }
+    return nodes.subtreeHash;
   }
 }
