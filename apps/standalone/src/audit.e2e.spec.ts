@@ -5,7 +5,8 @@ import {
   verifyInclusion,
 } from '@mandate/audit-infrastructure';
 import { runStandalone } from '@mandate/runtime';
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -352,6 +353,61 @@ describe('the audit log in standalone Mandate: derived records, checkpoints, pro
       expect(none.headers.get('www-authenticate')).toMatch(/^Bearer/);
     });
   });
+
+  it('streams the log to an HTTP endpoint, signed per Standard Webhooks, retrying until it takes them', async () => {
+    const received = new Map<string, { sequence: number; valid: boolean }>();
+    let failuresLeft = 2;
+    let secret = '';
+    const receiver = createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      request.on('end', () => {
+        if (failuresLeft-- > 0) {
+          response.writeHead(503).end();
+          return;
+        }
+        const id = String(request.headers['webhook-id']);
+        const timestamp = String(request.headers['webhook-timestamp']);
+        const expected = createHmac('sha256', Buffer.from(secret.slice('whsec_'.length), 'base64'))
+          .update(`${id}.${timestamp}.${body}`)
+          .digest('base64');
+        const message = JSON.parse(body) as { data: { sequence: number } };
+        received.set(id, {
+          sequence: message.data.sequence,
+          valid: request.headers['webhook-signature'] === `v1,${expected}`,
+        });
+        response.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = receiver.address() as { port: number };
+      const refused = await call(`/api/v1/organizations/${orgId}/audit/streams`, {
+        body: { url: 'http://collector.example/audit' },
+      });
+      expect(refused.status).toBe(400);
+      const stream = await call(`/api/v1/organizations/${orgId}/audit/streams`, {
+        body: { url: `http://127.0.0.1:${port}/audit` },
+      });
+      expect(stream.status).toBe(201);
+      secret = stream.body['secret'] as string;
+      expect(secret).toMatch(/^whsec_/);
+      const size = (await records()).length;
+      const delivered = await eventually(async () => {
+        const streams = (await call(`/api/v1/organizations/${orgId}/audit/streams`)).body['data'] as {
+          deliveredThrough: number;
+          failedAttempts: number;
+        }[];
+        return streams[0]!.deliveredThrough >= size - 1 ? streams[0]! : null;
+      }, 20_000);
+      expect(delivered.failedAttempts).toBe(0);
+      const sequences = [...received.values()].map((message) => message.sequence).sort((a, b) => a - b);
+      expect(sequences.slice(0, size)).toEqual(Array.from({ length: size }, (_, i) => i));
+      expect([...received.values()].every((message) => message.valid)).toBe(true);
+    } finally {
+      await new Promise((resolve) => receiver.close(resolve));
+    }
+  }, 40_000);
 
   it("never shows one organization's log to another's key", async () => {
     const other = (await call('/api/v1/organizations', { body: { name: 'Globex' } })).body['id'] as string;

@@ -14,3 +14,6 @@ export * from './export/csv';
 export * from './merkle';
 export * from './checkpoint';
 export * from './verify';
+
+// Log streams to SIEMs: what a delivery attempt leads to.
+export * from './streams/delivery-policy';

@@ -19,6 +19,8 @@ import { AuditIngestController } from './http/ingest.controller';
 import { AuditLogService } from './log/audit-log.service';
 import { CheckpointKeys } from './log/checkpoint-keys';
 import { appendToLog } from './persistence/audit-log.store';
+import { LogStreams } from './streams/log-streams';
+import { LogStreamsController } from './streams/log-streams.controller';
 
 export const AUDIT_EVENT_STORE = Symbol('AUDIT_EVENT_STORE');
 const IDENTITY_EVENTS = Symbol('AUDIT_IDENTITY_EVENTS');
@@ -49,28 +51,46 @@ class IdentityEventsConsumer implements EventConsumerHandler {
   }
 }
 
+/** How often the log streams look for records to send. */
+export const STREAM_POLL_MS = 250;
+
 @Injectable()
-class CheckpointCadence implements OnApplicationBootstrap, OnApplicationShutdown {
-  private timer: NodeJS.Timeout | undefined;
-  private readonly logger = new Logger('AuditCheckpoints');
+class AuditSchedules implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly timers: NodeJS.Timeout[] = [];
+  private delivering: Promise<void> | null = null;
+  private readonly logger = new Logger('AuditSchedules');
 
   constructor(
     private readonly keys: CheckpointKeys,
     private readonly log: AuditLogService,
+    private readonly streams: LogStreams,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     await this.keys.load();
-    this.timer = setInterval(() => {
+    this.every(CHECKPOINT_INTERVAL_MS, () => {
       this.log
         .checkpointGrownLogs()
         .catch((error: unknown) => this.logger.error(`AUDIT_CHECKPOINT_FAILED ${String(error)}`));
-    }, CHECKPOINT_INTERVAL_MS);
-    this.timer.unref();
+    });
+    this.every(STREAM_POLL_MS, () => {
+      // One pass at a time: a slow endpoint delays its stream, never doubles a delivery.
+      this.delivering ??= this.streams
+        .deliverDue()
+        .catch((error: unknown) => this.logger.error(`AUDIT_STREAM_FAILED ${String(error)}`))
+        .finally(() => (this.delivering = null));
+    });
   }
 
-  onApplicationShutdown(): void {
-    clearInterval(this.timer);
+  async onApplicationShutdown(): Promise<void> {
+    for (const timer of this.timers) clearInterval(timer);
+    await this.delivering;
+  }
+
+  private every(ms: number, run: () => void): void {
+    const timer = setInterval(run, ms);
+    timer.unref();
+    this.timers.push(timer);
   }
 }
 
@@ -84,7 +104,7 @@ export class AuditModule {
     return {
       module: AuditModule,
       imports: [TenancyModule.forContext({ context: 'audit', schema: 'audit' })],
-      controllers: [AuditController, AuditKeysController, AuditIngestController],
+      controllers: [AuditController, AuditKeysController, AuditIngestController, LogStreamsController],
       providers: [
         { provide: AUDIT_EVENT_STORE, useValue: eventStore },
         {
@@ -105,7 +125,13 @@ export class AuditModule {
           useFactory: (dataSource: DataSource) => IdempotentConsumer.create(dataSource, { schema: 'audit' }),
         },
         IdentityEventsConsumer,
-        CheckpointCadence,
+        {
+          provide: LogStreams,
+          inject: [DataSource, PLATFORM_CLOCK],
+          useFactory: (dataSource: DataSource, clock: Clock) =>
+            new LogStreams(dataSource, new SecretBox(secretKey), clock),
+        },
+        AuditSchedules,
       ],
       exports: [AUDIT_EVENT_STORE],
     };

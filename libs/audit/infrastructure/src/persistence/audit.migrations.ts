@@ -78,4 +78,43 @@ export class CreateAuditLog1767744000000 implements MigrationInterface {
   }
 }
 
-export const auditMigrations = [CreateAuditLog1767744000000];
+/** Log streams to SIEMs (HTTP endpoints signed per Standard Webhooks): where each one is, and its dead letters. */
+export class CreateAuditStreams1767830400000 implements MigrationInterface {
+  readonly name = 'CreateAuditStreams1767830400000';
+
+  async up(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query(`
+      create table audit.streams (
+        stream_id         text primary key,
+        org_id            text not null,
+        kind              text not null check (kind in ('http')),
+        url               text not null,
+        sealed_secret     text not null,
+        status            text not null check (status in ('active', 'disabled')),
+        delivered_through bigint not null,
+        attempts          integer not null,
+        next_attempt_at   timestamptz not null,
+        last_status       integer,
+        last_error        text,
+        created_at        timestamptz not null,
+        updated_at        timestamptz not null
+      )`);
+    await queryRunner.query('create index streams_org_idx on audit.streams (org_id)');
+    await queryRunner.query(`
+      create table audit.stream_dead_letters (
+        stream_id  text not null,
+        sequence   bigint not null,
+        attempts   integer not null,
+        last_error text not null,
+        dead_at    timestamptz not null,
+        primary key (stream_id, sequence)
+      )`);
+  }
+
+  async down(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query('drop table audit.stream_dead_letters');
+    await queryRunner.query('drop table audit.streams');
+  }
+}
+
+export const auditMigrations = [CreateAuditLog1767744000000, CreateAuditStreams1767830400000];
