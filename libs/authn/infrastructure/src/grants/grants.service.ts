@@ -63,15 +63,20 @@ export class GrantsService {
   ) {}
 
   /**
-   * Stores the grant; the token may leave at once. Its read-model row follows: `find` falls back to
+   * Stores the grant once (recording it again changes nothing); the token may leave at once. Its read-model row follows: `find` falls back to
    * the grant's stream, and a cascade first waits for the read model to catch up.
    */
   async record(grant: GrantFacts, cause?: WriteCause): Promise<void> {
     const event: GrantIssued = { type: 'authn.grant.issued', data: grant };
-    await this.store.append(grantStream(grant.grantId), [event], {
-      expectedRevision: 'no_stream',
-      metadata: this.writer.metadata(grant.orgId, cause),
-    });
+    try {
+      await this.store.append(grantStream(grant.grantId), [event], {
+        expectedRevision: 'no_stream',
+        metadata: this.writer.metadata(grant.orgId, cause),
+      });
+    } catch (error) {
+      // Already recorded: a code-flow grant's later tokens (a refresh after a restart) are of the same grant.
+      if (!(error instanceof WrongExpectedRevisionError)) throw error;
+    }
   }
 
   async find(grantId: string): Promise<GrantRow | null> {

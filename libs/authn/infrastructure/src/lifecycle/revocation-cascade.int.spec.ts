@@ -55,7 +55,7 @@ describe('the revocation cascade when the process dies half-way', () => {
     const userId = prefixedId('usr');
     const now = new Date();
     for (let i = 0; i < 3; i++) {
-      await grants.record({
+      const grant = {
         grantId: prefixedId('grt'),
         orgId,
         clientId: 'cli_invoices',
@@ -68,7 +68,10 @@ describe('the revocation cascade when the process dies half-way', () => {
         audience: 'https://invoices.example',
         issuedAt: now.toISOString(),
         expiresAt: new Date(now.getTime() + 300_000).toISOString(),
-      });
+      };
+      await grants.record(grant);
+      // Recording a grant again (its next token, after a restart) changes nothing.
+      await grants.record(grant);
     }
     const stream = `user-${userId}`;
     await store.append(
@@ -106,6 +109,10 @@ describe('the revocation cascade when the process dies half-way', () => {
       (event) => event.orgId === orgId,
     );
     expect(revocations).toHaveLength(3);
+    const issued = (await store.readAll({ filter: { types: ['authn.grant.issued'] } })).filter(
+      (event) => event.orgId === orgId,
+    );
+    expect(issued).toHaveLength(3);
     expect(new Set(revocations.map((event) => (event.data as { grantId: string }).grantId)).size).toBe(3);
     for (const event of revocations) {
       expect(event.causationId).toBe(leaver!.id);
