@@ -8,7 +8,15 @@ import {
 } from '@mandate/contracts';
 import { type EventStore, uuidv7, WrongExpectedRevisionError } from '@mandate/eventstore';
 import { type SecretBox } from '@mandate/platform';
-import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose';
+import {
+  calculateJwkThumbprint,
+  createLocalJWKSet,
+  exportJWK,
+  generateKeyPair,
+  type JWK,
+  type JWTPayload,
+  jwtVerify,
+} from 'jose';
 
 export type SigningAlgorithm = 'EdDSA' | 'ES256';
 export const SIGNING_ALGORITHMS: readonly SigningAlgorithm[] = ['EdDSA', 'ES256'];
@@ -42,6 +50,7 @@ const sealingContext = (kid: string) => `signing-key:${kid}`;
 export class KeyRing {
   private keys = new Map<string, SigningKey>();
   private revision: number | null = null;
+  private verificationKeys: { version: string; keys: ReturnType<typeof createLocalJWKSet> } | null = null;
 
   constructor(
     private readonly store: EventStore,
@@ -93,6 +102,27 @@ export class KeyRing {
     return this.published()
       .map((key) => `${key.kid}:${key.retiredAt === null ? 'current' : 'retired'}`)
       .join(',');
+  }
+
+  /**
+   * Verifies an access token this authorization server signed (`typ: at+jwt`, EdDSA or ES256, exact
+   * issuer, no clock tolerance): what introspection and token exchange ask. jose's errors pass through.
+   */
+  async verifyAccessToken(token: string, issuer: string): Promise<JWTPayload> {
+    const version = this.version;
+    if (this.verificationKeys?.version !== version) {
+      const keys = createLocalJWKSet({ keys: this.published().map((key) => key.publicJwk) });
+      this.verificationKeys = { version, keys };
+    }
+    const { payload } = await jwtVerify(token, this.verificationKeys.keys, {
+      issuer,
+      typ: 'at+jwt',
+      algorithms: [...SIGNING_ALGORITHMS],
+      // Our own tokens on our own clock: no tolerance.
+      clockTolerance: 0,
+      currentDate: this.clock(),
+    });
+    return payload;
   }
 
   private async load(): Promise<void> {

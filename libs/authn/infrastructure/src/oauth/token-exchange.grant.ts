@@ -9,7 +9,7 @@ import {
   parseScope,
   type SubjectToken,
 } from '@mandate/authn-domain';
-import { createLocalJWKSet, importJWK, jwtVerify, SignJWT, type JWTPayload } from 'jose';
+import { importJWK, SignJWT, type JWTPayload } from 'jose';
 import type Provider from 'oidc-provider';
 import { errors, type KoaContextWithOIDC } from 'oidc-provider';
 import { type DataSource } from 'typeorm';
@@ -109,16 +109,8 @@ export const registerTokenExchange = (provider: Provider, deps: TokenExchangeDep
   const { dataSource, keyRing, grants, clock, issuer } = deps;
 
   const verifyOwnAccessToken = async (token: string) => {
-    const keys = createLocalJWKSet({ keys: keyRing.published().map((key) => key.publicJwk) });
     try {
-      const { payload } = await jwtVerify(token, keys, {
-        issuer,
-        typ: 'at+jwt',
-        algorithms: ['EdDSA', 'ES256'],
-        clockTolerance: 0,
-        currentDate: clock(),
-      });
-      return payload;
+      return await keyRing.verifyAccessToken(token, issuer);
     } catch {
       throw new errors.InvalidGrant(
         'the subject_token is not a valid, unexpired access token of this issuer',

@@ -1,4 +1,4 @@
-import { createLocalJWKSet, decodeJwt, jwtVerify } from 'jose';
+import { decodeJwt } from 'jose';
 import { type DataSource } from 'typeorm';
 import { type GrantRow, type GrantsService } from '../grants/grants.service';
 import { type KeyRing } from '../keys/key-ring';
@@ -40,16 +40,10 @@ export class TokenState {
   }
 
   private async accessToken(token: string): Promise<KnownToken | null> {
-    const keys = createLocalJWKSet({ keys: this.keyRing.published().map((key) => key.publicJwk) });
     let claims: Record<string, unknown>;
     let valid = true;
     try {
-      ({ payload: claims } = await jwtVerify(token, keys, {
-        issuer: this.issuer(),
-        typ: 'at+jwt',
-        algorithms: ['EdDSA', 'ES256'],
-        currentDate: this.clock(),
-      }));
+      claims = await this.keyRing.verifyAccessToken(token, this.issuer());
     } catch (error) {
       // An expired token of ours is still ours: revocation of it may still revoke its grant.
       if ((error as { code?: string }).code !== 'ERR_JWT_EXPIRED') return null;
