@@ -42,14 +42,15 @@ import { runStandalone } from '@mandate/runtime';
 import { spawn } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { Agent, request as httpRequest } from 'node:http';
-import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'pg';
 import { DataSource, type EntityManager } from 'typeorm';
+import { loadAverage, percentile, round, writeResults } from './bench-kit';
 import { allContexts } from '../apps/standalone/src/contexts';
 import { oneEventOfEachType, orgId as templateOrgId } from '../libs/audit/domain/src/testing/identity-events';
 import { parseVerifierKey, verifyExportFile } from '../libs/audit/infrastructure/src/cli/verify-export-file';
@@ -107,13 +108,6 @@ const details: Record<string, unknown> = {};
 const notes: string[] = [];
 
 const now = () => performance.now();
-const round = (value: number, digits = 2) => Math.round(value * 10 ** digits) / 10 ** digits;
-const percentile = (sorted: readonly number[], p: number) =>
-  sorted.length === 0 ? Number.NaN : sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
-const load = () =>
-  loadavg()
-    .map((value) => value.toFixed(2))
-    .join(' ');
 const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64');
 
 const record = (row: Row, target?: (typeof TARGETS)[keyof typeof TARGETS]) => {
@@ -336,7 +330,7 @@ const appendCases = async (backend: string, url: string) => {
           perSecond: Math.round(appended / seconds),
           p50Ms: round(percentile(latencies, 0.5), 2),
           p99Ms: round(percentile(latencies, 0.99), 2),
-          notes: `records/s; latency per transaction; ${spec.oneInsert ? '4 statements per batch' : `${spec.batch} INSERTs + 4 statements per transaction`}; load ${load()}`,
+          notes: `records/s; latency per transaction; ${spec.oneInsert ? '4 statements per batch' : `${spec.batch} INSERTs + 4 statements per transaction`}; load ${loadAverage()}`,
         },
         spec.oneInsert ? undefined : TARGETS.append,
       );
@@ -530,7 +524,7 @@ const derivedRecords = async (base: URL, admin: string, dataSource: DataSource) 
         notes:
           `records/s from the first SCIM request to the last record queryable; lag from each SCIM 201 to its ` +
           `user.provisioned record in a poll (every ${POLL_MS} ms + the query; below 0: queryable before the 201 reached the client)` +
-          `${missing ? `; ${missing} records NOT seen within ${RECORD_TIMEOUT_MS} ms` : ''}; load ${load()}`,
+          `${missing ? `; ${missing} records NOT seen within ${RECORD_TIMEOUT_MS} ms` : ''}; load ${loadAverage()}`,
       });
     };
     await phase(`SCIM provisioning, one at a time, ${SEQUENTIAL_USERS} users`, SEQUENTIAL_USERS, 1);
@@ -582,7 +576,7 @@ const largeLog = async (base: URL, admin: string, dataSource: DataSource, log: A
     count: filled,
     seconds: round(fillSeconds, 2),
     perSecond: Math.round(filled / fillSeconds),
-    notes: `records/s; the standalone's PGlite, server idle otherwise; load ${load()}`,
+    notes: `records/s; the standalone's PGlite, server idle otherwise; load ${loadAverage()}`,
   });
 
   const inProcess = await timed(CHECKPOINT_ROUNDS, 20, () => log.checkpoint(orgId));
@@ -594,7 +588,7 @@ const largeLog = async (base: URL, admin: string, dataSource: DataSource, log: A
     case: `AuditLogService.checkpoint, log of ${treeSize} records`,
     ...inProcess,
     perSecond: Math.round(inProcess.count / inProcess.seconds),
-    notes: `in process; the first signs and stores, later ones find the size signed (on conflict do nothing); load ${load()}`,
+    notes: `in process; the first signs and stores, later ones find the size signed (on conflict do nothing); load ${loadAverage()}`,
   });
   const overHttp = await timed(CHECKPOINT_ROUNDS, 20, async () =>
     expect(
@@ -609,7 +603,7 @@ const largeLog = async (base: URL, admin: string, dataSource: DataSource, log: A
     case: `POST …/audit/checkpoints, log of ${treeSize} records`,
     ...overHttp,
     perSecond: Math.round(overHttp.count / overHttp.seconds),
-    notes: `over HTTP (server in this process); reads the head (size + frontier), O(log n); load ${load()}`,
+    notes: `over HTTP (server in this process); reads the head (size + frontier), O(log n); load ${loadAverage()}`,
   });
 
   // Inclusion over HTTP: every proof checked against the signed root, from the record it returns.
@@ -643,7 +637,7 @@ const largeLog = async (base: URL, admin: string, dataSource: DataSource, log: A
       case: `GET …/audit/proofs/inclusion, log of ${treeSize} records`,
       ...proofs,
       perSecond: round(proofs.count / proofs.seconds, 1),
-      notes: `over HTTP, sequential; ${verified} proofs verified against the signed checkpoint; the service reads all ${treeSize} leaf hashes and rehashes them per proof (O(n)); load ${load()}`,
+      notes: `over HTTP, sequential; ${verified} proofs verified against the signed checkpoint; the service reads all ${treeSize} leaf hashes and rehashes them per proof (O(n)); load ${loadAverage()}`,
     },
     TARGETS.proof,
   );
@@ -907,7 +901,7 @@ const verifyCases = async () => {
           count: records,
           seconds: round(seconds, 2),
           perSecond: Math.round(records / seconds),
-          notes: `+ ${round(readSeconds, 2)} s reading the file; ${result.verification.checkpoints.length} checkpoints verified${records < EXPORT_RECORDS ? `; at this rate ${EXPORT_RECORDS} records would take ${round((seconds * EXPORT_RECORDS) / records, 1)} s` : ''}; load ${load()}`,
+          notes: `+ ${round(readSeconds, 2)} s reading the file; ${result.verification.checkpoints.length} checkpoints verified${records < EXPORT_RECORDS ? `; at this rate ${EXPORT_RECORDS} records would take ${round((seconds * EXPORT_RECORDS) / records, 1)} s` : ''}; load ${loadAverage()}`,
         },
         records === EXPORT_RECORDS ? TARGETS.verify : undefined,
       );
@@ -950,7 +944,7 @@ const verifyCases = async () => {
         count: entries.length,
         seconds: round(parseSeconds + verifySeconds, 2),
         perSecond: Math.round(entries.length / (parseSeconds + verifySeconds)),
-        notes: `read + parse + canonicalize ${round(parseSeconds, 2)} s, verifyExport (leaf + node hashes, ${streamed.checkpoints.length} checkpoints) ${round(verifySeconds, 2)} s; not the platform's entry point; load ${load()}`,
+        notes: `read + parse + canonicalize ${round(parseSeconds, 2)} s, verifyExport (leaf + node hashes, ${streamed.checkpoints.length} checkpoints) ${round(verifySeconds, 2)} s; not the platform's entry point; load ${loadAverage()}`,
       },
       TARGETS.verify,
     );
@@ -968,7 +962,7 @@ const verifyCases = async () => {
         count: cli.code === 0 ? records : 0,
         seconds: round(cli.seconds, 2),
         ...(cli.code === 0 && { perSecond: Math.round(records / cli.seconds) }),
-        notes: `exit ${cli.code}: ${cli.output}; whole process (start, read, verify); load ${load()}`,
+        notes: `exit ${cli.code}: ${cli.output}; whole process (start, read, verify); load ${loadAverage()}`,
       });
     }
     return made.leaves;
@@ -981,7 +975,7 @@ const verifyCases = async () => {
 
 const main = async () => {
   const loadAtStart = loadavg();
-  console.log(`load average at start: ${load()} on ${cpus().length} CPUs`);
+  console.log(`load average at start: ${loadAverage()} on ${cpus().length} CPUs`);
   const skipped: string[] = [];
 
   if (BACKENDS.includes('pglite')) {
@@ -1029,47 +1023,28 @@ const main = async () => {
   }
   for (const note of notes) console.log(`note: ${note}`);
 
-  const dir = join(root, 'bench', 'results');
-  await mkdir(dir, { recursive: true });
-  await writeFile(
-    join(dir, 'audit.json'),
-    `${JSON.stringify(
-      {
-        benchmark: 'audit',
-        at: new Date().toISOString(),
-        machine: {
-          cpus: cpus().length,
-          cpuModel: cpus()[0]?.model,
-          memoryGiB: Math.round(totalmem() / 2 ** 30),
-          node: process.version,
-          loadAverageAtStart: loadAtStart,
-          loadAverageAtEnd: loadavg(),
-        },
-        settings: {
-          secondsPerAppendCase: SECONDS,
-          users: USERS,
-          sequentialUsers: SEQUENTIAL_USERS,
-          scimSecondsPerPhase: SCIM_SECONDS,
-          concurrency: CONCURRENCY,
-          pollMs: POLL_MS,
-          logRecords: LOG_RECORDS,
-          proofRequests: PROOF_REQUESTS,
-          checkpointRounds: CHECKPOINT_ROUNDS,
-          exportRecords: EXPORT_RECORDS,
-          exportPrefixRecords: EXPORT_PREFIX,
-          exportCheckpointEvery: EXPORT_CHECKPOINT_EVERY,
-          standalone: 'in this process (server and client share one event loop), embedded PGlite',
-        },
-        targets: Object.fromEntries(Object.entries(TARGETS).map(([name, { text }]) => [name, text])),
-        results: rows,
-        skipped,
-        details,
-        notes: [process.env['BENCH_NOTES'], ...notes].filter(Boolean),
-      },
-      null,
-      2,
-    )}\n`,
-  );
+  await writeResults('audit', loadAtStart, {
+    settings: {
+      secondsPerAppendCase: SECONDS,
+      users: USERS,
+      sequentialUsers: SEQUENTIAL_USERS,
+      scimSecondsPerPhase: SCIM_SECONDS,
+      concurrency: CONCURRENCY,
+      pollMs: POLL_MS,
+      logRecords: LOG_RECORDS,
+      proofRequests: PROOF_REQUESTS,
+      checkpointRounds: CHECKPOINT_ROUNDS,
+      exportRecords: EXPORT_RECORDS,
+      exportPrefixRecords: EXPORT_PREFIX,
+      exportCheckpointEvery: EXPORT_CHECKPOINT_EVERY,
+      standalone: 'in this process (server and client share one event loop), embedded PGlite',
+    },
+    targets: Object.fromEntries(Object.entries(TARGETS).map(([name, { text }]) => [name, text])),
+    results: rows,
+    skipped,
+    details,
+    notes: [process.env['BENCH_NOTES'], ...notes].filter(Boolean),
+  });
   console.log('\nwritten to bench/results/audit.json');
 };
 

@@ -26,6 +26,7 @@ import { delimiter, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { allContexts } from '../apps/standalone/src/contexts';
 import { DecisionService } from '../libs/authz/infrastructure/src/decisions/decision.service';
+import { type CpuProfile, profileWhile } from './bench-kit';
 
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 10);
 const SCALE = Number(process.env['BENCH_SCALE'] ?? 1);
@@ -540,41 +541,6 @@ const eventually = async <T>(
 };
 
 /** A CPU profile of a process over its inspector (Chrome DevTools protocol over a WebSocket). */
-const profileWhile = async <T>(inspector: string, work: () => Promise<T>) => {
-  const socket = new WebSocket(inspector);
-  await new Promise((resolve, reject) => {
-    socket.addEventListener('open', resolve, { once: true });
-    socket.addEventListener('error', reject, { once: true });
-  });
-  let id = 0;
-  const pending = new Map<number, (result: unknown) => void>();
-  socket.addEventListener('message', (message: { data: unknown }) => {
-    const reply = JSON.parse(String(message.data)) as { id?: number; result?: unknown };
-    if (reply.id !== undefined) pending.get(reply.id)?.(reply.result);
-  });
-  const call = (method: string, params: Record<string, unknown> = {}) =>
-    new Promise<unknown>((resolve) => {
-      pending.set(++id, resolve);
-      socket.send(JSON.stringify({ id, method, params }));
-    });
-  await call('Profiler.enable');
-  await call('Profiler.setSamplingInterval', { interval: 200 });
-  await call('Profiler.start');
-  const result = await work();
-  const { profile } = (await call('Profiler.stop')) as { profile: CpuProfile };
-  socket.close();
-  return { result, profile };
-};
-
-interface CpuProfile {
-  nodes: {
-    id: number;
-    callFrame: { functionName: string; url: string; lineNumber: number };
-    children?: number[];
-  }[];
-  samples: number[];
-}
-
 /** Self time by function and by where the code lives (a package, a Mandate lib, Node itself). */
 const summarise = (profile: CpuProfile) => {
   const counts = new Map<number, number>();

@@ -18,14 +18,14 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { Agent, request as httpRequest } from 'node:http';
-import { createServer } from 'node:net';
-import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Kafka, logLevel } from 'kafkajs';
 import { Client } from 'pg';
+import { freePort, loadAverage, processCpuSeconds, writeResults } from './bench-kit';
 
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 10);
 const SYNC_SECONDS = Number(process.env['BENCH_SYNC_SECONDS'] ?? 600);
@@ -166,30 +166,6 @@ interface Target {
   readonly child: ChildProcess;
   readonly stop: () => Promise<void>;
 }
-
-const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('No port')),
-      );
-    });
-  });
-
-/** User + system CPU seconds of a process so far, from /proc (Linux); undefined elsewhere. */
-const processCpuSeconds = async (pid: number | undefined): Promise<number | undefined> => {
-  if (pid === undefined) return undefined;
-  try {
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in USER_HZ (100)
-  } catch {
-    return undefined;
-  }
-};
 
 const spawnServer = async (script: string, env: Record<string, string>, port: number) => {
   const child = spawn(process.execPath, [...SERVER_NODE_OPTIONS, join(root, script)], {
@@ -400,10 +376,6 @@ const bounded = async (
 
 type Measured = Awaited<ReturnType<typeof bounded>>;
 
-const LOAD = () =>
-  loadavg()
-    .map((load) => load.toFixed(2))
-    .join(' ');
 /** The 1-minute load average at the end of each case: other work on the machine lowers the figures. */
 const loads: number[] = [];
 
@@ -462,7 +434,7 @@ class Recorder {
       row.targetMet = target.met(row);
     }
     if (measured.timeBound) notes.push('stopped at the time bound');
-    notes.push(`load ${LOAD()}`);
+    notes.push(`load ${loadAverage()}`);
     loads.push(loadavg()[0]!);
     row.notes = notes.join('; ');
     this.rows.push(row);
@@ -709,7 +681,7 @@ const main = async () => {
   const skipped: Record<string, string> = {};
   const loadAtStart = loadavg();
   const adminKey = `mandate_admin_${randomBytes(32).toString('hex')}`;
-  console.log(`load average at start: ${LOAD()} (${cpus().length} CPUs)`);
+  console.log(`load average at start: ${loadAverage()} (${cpus().length} CPUs)`);
 
   if (MODES.includes('standalone')) await runTarget(await startStandalone(adminKey), rows, details);
   else skipped['standalone'] = 'not in BENCH_MODES';
@@ -732,49 +704,30 @@ const main = async () => {
       `| ${row.mode} | ${row.backend} | ${row.case} | ${row.count} | ${row.seconds.toFixed(2)} | ${row.perSecond} | ${row.p50Ms} / ${row.p99Ms} | ${row.serverCpuMsPerRequest ?? '?'} / ${row.clientCpuMsPerRequest ?? '?'} | ${target} | ${row.notes ?? ''} |`,
     );
   }
-  const dir = join(root, 'bench', 'results');
-  await mkdir(dir, { recursive: true });
-  await writeFile(
-    join(dir, 'scim.json'),
-    `${JSON.stringify(
-      {
-        benchmark: 'scim',
-        at: new Date().toISOString(),
-        machine: {
-          cpus: cpus().length,
-          cpuModel: cpus()[0]?.model,
-          memoryGiB: Math.round(totalmem() / 2 ** 30),
-          node: process.version,
-          loadAverageAtStart: loadAtStart,
-          loadAverageAtEnd: loadavg(),
-        },
-        settings: {
-          secondsPerCase: SECONDS,
-          syncSeconds: SYNC_SECONDS,
-          syncUsers: SYNC_USERS,
-          syncGroups: SYNC_GROUPS,
-          membersPerGroup: MEMBERS_PER_GROUP,
-          concurrency: CONCURRENCY,
-          syncConcurrency: SYNC_CONCURRENCY,
-          serverNodeOptions: SERVER_NODE_OPTIONS,
-          client: 'node:http, keep-alive, same machine as the server (they share the CPUs)',
-        },
-        targets: Object.fromEntries(Object.entries(TARGETS).map(([name, { text }]) => [name, text])),
-        results: rows,
-        skipped,
-        details,
-        notes: [
-          process.env['BENCH_NOTES'],
-          loads.length > 0 &&
-            `1-minute load average ${Math.min(...loads).toFixed(2)}-${Math.max(...loads).toFixed(2)} at the end of the cases (${cpus().length} CPUs); the client shares the CPUs with the server`,
-        ]
-          .filter(Boolean)
-          .join('; '),
-      },
-      null,
-      2,
-    )}\n`,
-  );
+  await writeResults('scim', loadAtStart, {
+    settings: {
+      secondsPerCase: SECONDS,
+      syncSeconds: SYNC_SECONDS,
+      syncUsers: SYNC_USERS,
+      syncGroups: SYNC_GROUPS,
+      membersPerGroup: MEMBERS_PER_GROUP,
+      concurrency: CONCURRENCY,
+      syncConcurrency: SYNC_CONCURRENCY,
+      serverNodeOptions: SERVER_NODE_OPTIONS,
+      client: 'node:http, keep-alive, same machine as the server (they share the CPUs)',
+    },
+    targets: Object.fromEntries(Object.entries(TARGETS).map(([name, { text }]) => [name, text])),
+    results: rows,
+    skipped,
+    details,
+    notes: [
+      process.env['BENCH_NOTES'],
+      loads.length > 0 &&
+        `1-minute load average ${Math.min(...loads).toFixed(2)}-${Math.max(...loads).toFixed(2)} at the end of the cases (${cpus().length} CPUs); the client shares the CPUs with the server`,
+    ]
+      .filter(Boolean)
+      .join('; '),
+  });
   console.log(`\nwritten to bench/results/scim.json`);
 };
 

@@ -25,15 +25,24 @@
 import { createTokenVerifier, staticRevocations } from '@mandate/sdk';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { Agent, request as httpRequest } from 'node:http';
-import { createServer } from 'node:net';
-import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { importJWK, type JWK, jwtVerify } from 'jose';
 import { Kafka, logLevel } from 'kafkajs';
 import { Client } from 'pg';
+import {
+  type CpuProfile,
+  freePort,
+  loadAverage,
+  percentile,
+  processCpuSeconds,
+  profileWhile,
+  round,
+  writeResults,
+} from './bench-kit';
 
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 10);
 const LEAVERS = Number(process.env['BENCH_LEAVERS'] ?? 1_000);
@@ -92,13 +101,6 @@ const details: Record<string, unknown> = {};
 const notes: string[] = [];
 
 const now = () => performance.now();
-const round = (value: number, digits = 2) => Math.round(value * 10 ** digits) / 10 ** digits;
-const percentile = (sorted: readonly number[], p: number) =>
-  sorted.length === 0 ? Number.NaN : sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
-const load = () =>
-  loadavg()
-    .map((value) => value.toFixed(2))
-    .join(' ');
 
 // ---- HTTP ----
 
@@ -183,30 +185,6 @@ const eventually = async <T>(what: string, probe: () => Promise<T | null>, timeo
 };
 
 // ---- processes ----
-
-const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('No port')),
-      );
-    });
-  });
-
-/** User + system CPU seconds of a process so far, from /proc (Linux); 0 elsewhere. */
-const processCpuSeconds = async (pid: number | undefined): Promise<number> => {
-  if (pid === undefined) return 0;
-  try {
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return 0;
-  }
-};
 
 /** This process's environment without what picks a backend: each service gets only what its mode says. */
 const inherited = Object.fromEntries(
@@ -396,10 +374,13 @@ const startInvoices = async (deployment: Deployment): Promise<Service> => {
 };
 
 const serversCpu = async (deployment: Deployment) =>
-  (await Promise.all(deployment.services.map((service) => processCpuSeconds(service.child.pid)))).reduce(
-    (sum, seconds) => sum + seconds,
-    0,
-  );
+  (
+    await Promise.all(
+      deployment.services.map((service) =>
+        processCpuSeconds(service.child.pid).then((seconds) => seconds ?? 0),
+      ),
+    )
+  ).reduce((sum, seconds) => sum + seconds, 0);
 
 // ---- the organization and its leavers ----
 
@@ -577,7 +558,7 @@ const measureIssuance = async (
     p99Ms: round(percentile(result.latencies, 0.99), 2),
     serverCpuMsPerOp: round((serverCpu * 1000) / Math.max(1, result.count), 3),
     clientCpuMsPerOp: round((client.user + client.system) / 1000 / Math.max(1, result.count), 3),
-    notes: `server ${round(serverCpu / result.seconds)} cores busy; load ${load()}`,
+    notes: `server ${round(serverCpu / result.seconds)} cores busy; load ${loadAverage()}`,
   };
   if (target) {
     row.target = target.text;
@@ -906,7 +887,7 @@ const timeToRevoke = async (deployment: Deployment, org: Organization, invoices:
       notes:
         `${fitted}; from the SCIM PATCH's response, polled ${POLL_GAP_MS} ms apart (${round(polls / Math.max(1, measured), 1)} polls per leaver, both probes); ` +
         `the PATCH itself p50 ${round(percentile(sortedPatches, 0.5), 1)} ms, p99 ${round(percentile(sortedPatches, 0.99), 1)} ms; ` +
-        `leavers prepared in ${round(prepareSeconds, 1)} s; load ${load()}`,
+        `leavers prepared in ${round(prepareSeconds, 1)} s; load ${loadAverage()}`,
     };
     row.targetMet = target.met(row);
     rows.push(row);
@@ -927,41 +908,6 @@ const timeToRevoke = async (deployment: Deployment, org: Organization, invoices:
 };
 
 // ---- profiling (the standalone server, over its inspector) ----
-
-interface CpuProfile {
-  nodes: {
-    id: number;
-    callFrame: { functionName: string; url: string; lineNumber: number };
-    children?: number[];
-  }[];
-  samples: number[];
-}
-
-const profileWhile = async <T>(inspector: string, work: () => Promise<T>) => {
-  const socket = new WebSocket(inspector);
-  await new Promise((resolve, reject) => {
-    socket.addEventListener('open', resolve, { once: true });
-    socket.addEventListener('error', reject, { once: true });
-  });
-  let id = 0;
-  const pending = new Map<number, (result: unknown) => void>();
-  socket.addEventListener('message', (message: { data: unknown }) => {
-    const reply = JSON.parse(String(message.data)) as { id?: number; result?: unknown };
-    if (reply.id !== undefined) pending.get(reply.id)?.(reply.result);
-  });
-  const call = (method: string, params: Record<string, unknown> = {}) =>
-    new Promise<unknown>((resolve) => {
-      pending.set(++id, resolve);
-      socket.send(JSON.stringify({ id, method, params }));
-    });
-  await call('Profiler.enable');
-  await call('Profiler.setSamplingInterval', { interval: 200 });
-  await call('Profiler.start');
-  const result = await work();
-  const { profile } = (await call('Profiler.stop')) as { profile: CpuProfile };
-  socket.close();
-  return { result, profile };
-};
 
 /** Self time by where the code lives, and inclusive time of the functions that matter most. */
 const summarise = (profile: CpuProfile) => {
@@ -1122,7 +1068,7 @@ const main = async () => {
   const loadAtStart = loadavg();
   const adminKey = `mandate_admin_${randomBytes(32).toString('hex')}`;
   const skipped: Record<string, string> = {};
-  console.log(`tokens benchmark; load average at start: ${load()} (${cpus().length} CPUs)\n`);
+  console.log(`tokens benchmark; load average at start: ${loadAverage()} (${cpus().length} CPUs)\n`);
 
   if (MODES.includes('standalone')) await runStandalone(adminKey);
   else skipped['standalone'] = 'not in BENCH_MODES';
@@ -1146,44 +1092,25 @@ const main = async () => {
   }
   for (const note of notes) console.log(`note: ${note}`);
 
-  const dir = join(root, 'bench', 'results');
-  await mkdir(dir, { recursive: true });
-  await writeFile(
-    join(dir, 'tokens.json'),
-    `${JSON.stringify(
-      {
-        benchmark: 'tokens',
-        at: new Date().toISOString(),
-        machine: {
-          cpus: cpus().length,
-          cpuModel: cpus()[0]?.model,
-          memoryGiB: Math.round(totalmem() / 2 ** 30),
-          node: process.version,
-          loadAverageAtStart: loadAtStart,
-          loadAverageAtEnd: loadavg(),
-        },
-        settings: {
-          secondsPerIssuanceCase: SECONDS,
-          concurrency: CONCURRENCY,
-          leavers: LEAVERS,
-          prepareSeconds: PREPARE_SECONDS,
-          leaverSeconds: LEAVER_SECONDS,
-          revokeTimeoutMs: REVOKE_TIMEOUT_MS,
-          pollGapMs: POLL_GAP_MS,
-          verifyRounds: VERIFY_ROUNDS,
-          verifySliceMs: VERIFY_SLICE_MS,
-          client: 'node:http, keep-alive, same machine as the servers (they share the CPUs)',
-        },
-        targets: Object.fromEntries(Object.entries(TARGETS).map(([name, { text }]) => [name, text])),
-        results: rows,
-        skipped,
-        details,
-        notes: [process.env['BENCH_NOTES'], ...notes].filter(Boolean),
-      },
-      null,
-      2,
-    )}\n`,
-  );
+  await writeResults('tokens', loadAtStart, {
+    settings: {
+      secondsPerIssuanceCase: SECONDS,
+      concurrency: CONCURRENCY,
+      leavers: LEAVERS,
+      prepareSeconds: PREPARE_SECONDS,
+      leaverSeconds: LEAVER_SECONDS,
+      revokeTimeoutMs: REVOKE_TIMEOUT_MS,
+      pollGapMs: POLL_GAP_MS,
+      verifyRounds: VERIFY_ROUNDS,
+      verifySliceMs: VERIFY_SLICE_MS,
+      client: 'node:http, keep-alive, same machine as the servers (they share the CPUs)',
+    },
+    targets: Object.fromEntries(Object.entries(TARGETS).map(([name, { text }]) => [name, text])),
+    results: rows,
+    skipped,
+    details,
+    notes: [process.env['BENCH_NOTES'], ...notes].filter(Boolean),
+  });
   console.log('\nwritten to bench/results/tokens.json');
 };
 
