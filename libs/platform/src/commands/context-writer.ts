@@ -7,7 +7,13 @@ import {
   type ExpectedRevision,
   uuidv7,
 } from '@mandate/eventstore';
-import { type Actor, type Decider, type Event, type GlobalPosition } from '@mandate/kernel';
+import {
+  type Actor,
+  type Decider,
+  type Event,
+  type GlobalPosition,
+  type RecordedEvent,
+} from '@mandate/kernel';
 import { principalActor } from '../auth/principal';
 import { ApiProblem } from '../errors/problem';
 import { currentRequestContext } from '../request-context/request-context';
@@ -20,6 +26,13 @@ export interface WriteCause {
   readonly correlationId: string;
   readonly causationId: string | null;
 }
+
+/** The cause of a context's reaction to an event: the context itself acts, in the event's story. */
+export const causedBy = (event: RecordedEvent, context: string): WriteCause => ({
+  actor: { type: 'system', id: context },
+  correlationId: event.correlationId,
+  causationId: event.id,
+});
 
 export interface WriteOptions {
   /** The revision the caller saw (an `If-Match` ETag): a different one is a conflict, never retried. */

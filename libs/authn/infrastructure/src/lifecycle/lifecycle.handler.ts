@@ -19,7 +19,7 @@ import {
 } from '@mandate/contracts';
 import { type RecordedEvent } from '@mandate/kernel';
 import { type IdempotentConsumer } from '@mandate/messaging';
-import { type WriteCause } from '@mandate/platform';
+import { causedBy } from '@mandate/platform';
 import { type EntityManager } from 'typeorm';
 import { type GrantsService } from '../grants/grants.service';
 
@@ -33,12 +33,6 @@ export const LIFECYCLE_EVENT_PREFIXES = [
   'authz.mandate.',
   'authz.principal.permissions_changed',
 ];
-
-const causedBy = (event: RecordedEvent): WriteCause => ({
-  actor: { type: 'system', id: 'authn' },
-  correlationId: event.correlationId,
-  causationId: event.id,
-});
 
 const nameOf = (profile: {
   displayName: string | null;
@@ -145,7 +139,7 @@ export class LifecycleHandler {
   }
 
   private async cascade(event: RecordedEvent): Promise<void> {
-    const cause = causedBy(event);
+    const cause = causedBy(event, 'authn');
     if (UserDeactivatedV1.is(event) || UserDeletedV1.is(event)) {
       const { orgId, userId } = event.data;
       const reason = UserDeletedV1.is(event) ? 'user_deleted' : 'user_deactivated';

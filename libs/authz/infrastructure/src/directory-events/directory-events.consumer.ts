@@ -15,7 +15,7 @@ import {
 } from '@mandate/contracts';
 import { type RecordedEvent } from '@mandate/kernel';
 import { type IdempotentConsumer } from '@mandate/messaging';
-import { type WriteCause } from '@mandate/platform';
+import { causedBy, type WriteCause } from '@mandate/platform';
 import { type EntityManager } from 'typeorm';
 import { type GraphSink } from '../persistence/authz.projection';
 import { TupleChanges } from '../persistence/tuple-rows';
@@ -42,12 +42,6 @@ export interface DirectoryReactions {
     cause: WriteCause,
   ): Promise<void>;
 }
-
-const causedBy = (event: RecordedEvent): WriteCause => ({
-  actor: { type: 'system', id: 'authz' },
-  correlationId: event.correlationId,
-  causationId: event.id,
-});
 
 const membership = (groupId: string, memberId: string, memberType: 'user' | 'group') => ({
   object: `group:${groupId}`,
@@ -136,7 +130,7 @@ export class DirectoryEventsHandler {
   }
 
   private async react(event: RecordedEvent): Promise<void> {
-    const cause = causedBy(event);
+    const cause = causedBy(event, 'authz');
     if (OrganizationCreatedV1.is(event)) await this.reactions.organizationCreated(event.data.orgId, cause);
     else if (OrganizationDeletedV1.is(event))
       await this.reactions.organizationDeleted(event.data.orgId, cause);

@@ -11,8 +11,8 @@ import {
 } from '@mandate/contracts';
 import { effectivePermissions } from '@mandate/authz-domain';
 import { type EventStore, type Subscription } from '@mandate/eventstore';
-import { type GlobalPosition, type RecordedEvent } from '@mandate/kernel';
-import { type ContextWriter, type WriteCause } from '@mandate/platform';
+import { type GlobalPosition } from '@mandate/kernel';
+import { causedBy, type ContextWriter, type WriteCause } from '@mandate/platform';
 import { type DataSource } from 'typeorm';
 import { type DirectoryReactions } from '../directory-events/directory-events.consumer';
 import { type OrgGraph, type OrgGraphs } from '../graph/org-graphs';
@@ -27,12 +27,6 @@ interface Logger {
 interface ReadModelProgress {
   waitFor(position: GlobalPosition, timeoutMs: number): Promise<void>;
 }
-
-const causedBy = (event: RecordedEvent): WriteCause => ({
-  actor: { type: 'system', id: 'authz' },
-  correlationId: event.correlationId,
-  causationId: event.id,
-});
 
 type PermissionsChanged = EventOf<typeof PrincipalPermissionsChangedV1>;
 
@@ -73,7 +67,7 @@ export class AuthzReactions implements DirectoryReactions {
       handle: async (events) => {
         for (const event of events) {
           await projection.waitFor(event.position, 30_000);
-          const cause = causedBy(event);
+          const cause = causedBy(event, 'authz');
           // What only adds power narrows no mandate; every change may change what someone holds.
           if (!RoleAssignedV1.is(event) && !GroupMappingCreatedV1.is(event))
             await this.mandates.narrowAllIn(event.orgId, cause);

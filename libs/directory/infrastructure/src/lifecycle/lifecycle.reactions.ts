@@ -6,10 +6,10 @@ import {
 } from '@mandate/contracts';
 import { type EventStore, type Subscription } from '@mandate/eventstore';
 import { DomainError, type RecordedEvent } from '@mandate/kernel';
+import { causedBy } from '@mandate/platform';
 import { type DataSource } from 'typeorm';
 import { type AgentsService } from '../agents/agents.service';
 import { type DirectoriesService } from '../directories/directories.service';
-import { type WriteCause } from '../persistence/directory-writer';
 import { type GroupsService } from '../resources/groups.service';
 import { type ResourcesRepository } from '../resources/resources.repository';
 import { type UsersService } from '../resources/users.service';
@@ -21,12 +21,6 @@ interface Logger {
 const REACTION = 'reaction:directory.lifecycle';
 
 /** What a reaction writes is caused by the event it reacts to, and belongs to the same story. */
-const causedBy = (event: RecordedEvent): WriteCause => ({
-  actor: { type: 'system', id: 'directory' },
-  correlationId: event.correlationId,
-  causationId: event.id,
-});
-
 /** A target that is already gone needs no reaction: at-least-once delivery may bring the event twice. */
 const ignoringGone = async (write: () => Promise<unknown>): Promise<void> => {
   try {
@@ -59,7 +53,7 @@ export class LifecycleReactions {
     logger: Logger,
   ): Promise<LifecycleReactions> {
     const react = async (event: RecordedEvent) => {
-      const cause = causedBy(event);
+      const cause = causedBy(event, 'directory');
       if (UserDeactivatedV1.is(event) || UserDeletedV1.is(event)) {
         const { userId } = event.data;
         for (const { agentId, orgId } of await services.agents.activeAgentsOwnedBy(userId)) {
