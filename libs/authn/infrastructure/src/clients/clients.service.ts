@@ -2,10 +2,11 @@ import { clientStream } from '@mandate/contracts';
 import { clientDecider, clientNotFound, type ClientSettings } from '@mandate/authn-domain';
 import { DomainError } from '@mandate/kernel';
 import { type ContextWriter, prefixedId } from '@mandate/platform';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type DataSource } from 'typeorm';
 import { type GrantsService } from '../grants/grants.service';
+import { secretHash } from '../oauth/basic-credentials';
 import { CLIENT_CREDENTIALS, TOKEN_EXCHANGE_GRANT, type ClientRow } from './client-row';
 
 /** How long a request waits for the directory event about an agent registered a moment ago. */
@@ -48,7 +49,7 @@ const toView = (row: ClientRow): ClientView => ({
 
 const newSecret = () => {
   const secret = `mcs_${randomBytes(32).toString('base64url')}`;
-  return { secret, hash: createHash('sha256').update(secret).digest('hex') };
+  return { secret, hash: secretHash(secret) };
 };
 
 export type ClientInput = Omit<ClientSettings, 'secretHash' | 'agentId' | 'kind'> & {

@@ -1,31 +1,26 @@
 import { type GrantRevocationReason } from '@mandate/contracts';
-import { createHash } from 'node:crypto';
 import { type IncomingMessage, type ServerResponse } from 'node:http';
 import type Provider from 'oidc-provider';
 import { type DataSource } from 'typeorm';
 import { type GrantsService } from '../grants/grants.service';
 import { type KeyRing } from '../keys/key-ring';
+import { parseBasicCredentials, secretHash } from './basic-credentials';
 import { createAuthorizationServer, OAUTH_ROUTES, PROTOCOL_PATH_PREFIXES } from './authorization-server';
 import { registerTokenExchange } from './token-exchange.grant';
 
 /** How often the key ring is checked for a due rotation (and for keys another replica made). */
 export const KEY_CHECK_INTERVAL_MS = 60_000;
 
-const BASIC = /^Basic +([A-Za-z0-9+/=]+) *$/i;
-
 /**
  * Client secrets are kept as SHA-256 only: the presented secret is hashed before oidc-provider
- * compares it with the stored one (`client_secret` = the hash, see `clientMetadata`).
+ * compares it with the stored one (`client_secret` = the hash, see `clientMetadata`). A malformed
+ * header is left for oidc-provider to refuse.
  */
 export const hashBasicCredentials = (authorization: string | undefined): string | undefined => {
-  const match = authorization === undefined ? null : BASIC.exec(authorization);
-  if (!match) return authorization;
-  const decoded = Buffer.from(match[1]!, 'base64').toString('utf8');
-  const colon = decoded.indexOf(':');
-  if (colon < 0) return authorization;
-  const secret = decodeURIComponent(decoded.slice(colon + 1).replace(/\+/g, '%20'));
-  const hashed = createHash('sha256').update(secret).digest('hex');
-  return `Basic ${Buffer.from(`${decoded.slice(0, colon)}:${hashed}`).toString('base64')}`;
+  const credentials = parseBasicCredentials(authorization);
+  if (!credentials) return authorization;
+  const pair = `${encodeURIComponent(credentials.clientId)}:${secretHash(credentials.secret)}`;
+  return `Basic ${Buffer.from(pair).toString('base64')}`;
 };
 
 export const isProtocolPath = (path: string): boolean =>

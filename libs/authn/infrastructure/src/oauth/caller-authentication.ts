@@ -5,10 +5,11 @@ import {
   apiKeySecretMatches,
   type PlatformModuleOptions,
 } from '@mandate/platform';
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import { type DataSource } from 'typeorm';
 import { type ClientRow } from '../clients/client-row';
+import { parseBasicCredentials, secretHash } from './basic-credentials';
 
 /** Who calls introspection or revocation: a client of an organization, an organization key, or the admin. */
 export type Caller =
@@ -18,7 +19,6 @@ export type Caller =
 export const JWT_BEARER_ASSERTION = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 
 const BEARER = /^Bearer +([\x21-\x7e]+) *$/i;
-const BASIC = /^Basic +([A-Za-z0-9+/=]+) *$/i;
 
 /**
  * Authenticates the caller of Mandate's own OAuth endpoints (RFC 7662 introspection, RFC 7009
@@ -42,8 +42,7 @@ export class CallerAuthentication {
   ): Promise<Caller | null> {
     const bearer = authorization === undefined ? null : BEARER.exec(authorization);
     if (bearer) return this.apiKey(bearer[1]!);
-    const basic = authorization === undefined ? null : BASIC.exec(authorization);
-    if (basic) return this.basic(basic[1]!);
+    if (authorization !== undefined && /^Basic /i.test(authorization)) return this.basic(authorization);
     if (
       body['client_assertion_type'] === JWT_BEARER_ASSERTION &&
       typeof body['client_assertion'] === 'string'
@@ -68,22 +67,13 @@ export class CallerAuthentication {
     return null;
   }
 
-  private async basic(encoded: string): Promise<Caller | null> {
-    const decoded = Buffer.from(encoded, 'base64').toString('utf8');
-    const colon = decoded.indexOf(':');
-    if (colon < 0) return null;
-    const form = (value: string) => decodeURIComponent(value.replace(/\+/g, '%20'));
-    let clientId: string;
-    let secret: string;
-    try {
-      clientId = form(decoded.slice(0, colon));
-      secret = form(decoded.slice(colon + 1));
-    } catch {
-      return null;
-    }
+  private async basic(authorization: string): Promise<Caller | null> {
+    const credentials = parseBasicCredentials(authorization);
+    if (!credentials) return null;
+    const { clientId, secret } = credentials;
     const client = await this.client(clientId);
     if (!client || client.auth_method !== 'client_secret_basic' || client.secret_hash === null) return null;
-    const presented = createHash('sha256').update(secret).digest();
+    const presented = Buffer.from(secretHash(secret), 'hex');
     if (!timingSafeEqual(presented, Buffer.from(client.secret_hash, 'hex'))) return null;
     return { kind: 'client', clientId, orgId: client.org_id };
   }
