@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import {
   compactVerify,
+  type CryptoKey as JoseCryptoKey,
   createRemoteJWKSet,
   decodeProtectedHeader,
   importJWK,
@@ -102,6 +103,27 @@ const checkEndpoints = (metadata: client.ServerMetadata, allowInsecureLoopback: 
 const idTokenAlgorithms = (metadata: client.ServerMetadata): string[] => {
   const advertised = metadata.id_token_signing_alg_values_supported ?? ['RS256'];
   return advertised.filter((alg) => ASYMMETRIC_SIGNING_ALGORITHMS.includes(alg));
+};
+
+const isIterableKeyChoice = (error: unknown): error is AsyncIterable<JoseCryptoKey> =>
+  (error as { code?: unknown }).code === 'ERR_JWKS_MULTIPLE_MATCHING_KEYS' &&
+  typeof (error as Partial<AsyncIterable<unknown>>)[Symbol.asyncIterator] === 'function';
+
+const verifyWithAnyOf = async (
+  idToken: string,
+  candidates: AsyncIterable<JoseCryptoKey>,
+  options: { algorithms: string[] },
+): Promise<void> => {
+  let last: unknown;
+  for await (const key of candidates) {
+    try {
+      await compactVerify(idToken, key, options);
+      return;
+    } catch (error) {
+      last = error;
+    }
+  }
+  throw last;
 };
 
 /**
@@ -260,8 +282,15 @@ export class OidcUpstream {
         `the ID token is signed with ${alg}, which this connection does not accept`,
       );
     }
+    const verifyOptions = { algorithms: [...this.algorithms] };
     try {
-      await compactVerify(idToken, this.keys, { algorithms: [...this.algorithms] });
+      try {
+        await compactVerify(idToken, this.keys, verifyOptions);
+      } catch (error) {
+        // Several published keys fit a token without kid: the token must verify with one of them.
+        if (!isIterableKeyChoice(error)) throw error;
+        await verifyWithAnyOf(idToken, error, verifyOptions);
+      }
     } catch (error) {
       const code = (error as { code?: unknown }).code;
       throw new OidcLoginError(
