@@ -51,12 +51,15 @@ export const parseForms = (page: Pick<Page, 'url' | 'body'>): HtmlForm[] =>
   [...page.body.matchAll(/<form\b([^>]*)>([\s\S]*?)<\/form>/gi)].map((match) => {
     const attributes = attributesOf(match[1]!);
     const fields = new Map<string, string>();
-    for (const control of match[2]!.matchAll(/<(input|textarea)\b([^>]*)>(?:([\s\S]*?)<\/textarea>)?/gi)) {
-      const controlAttributes = attributesOf(control[2]!);
+    for (const control of match[2]!.matchAll(
+      /<textarea\b([^>]*)>([\s\S]*?)<\/textarea>|<input\b([^>]*)>/gi,
+    )) {
+      const isTextarea = control[1] !== undefined;
+      const controlAttributes = attributesOf(isTextarea ? control[1]! : control[3]!);
       const name = controlAttributes.get('name');
       if (name === undefined) continue;
-      if (control[1]!.toLowerCase() === 'textarea') {
-        fields.set(name, decodeEntities(control[3] ?? ''));
+      if (isTextarea) {
+        fields.set(name, decodeEntities(control[2] ?? ''));
         continue;
       }
       const type = (controlAttributes.get('type') ?? 'text').toLowerCase();

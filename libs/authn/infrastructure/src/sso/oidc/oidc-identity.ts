@@ -77,7 +77,7 @@ export const oidcLoginResult = (
 ): OidcLoginResult => {
   const claims: Record<string, unknown> = { ...idTokenClaims };
   for (const [name, value] of Object.entries(userInfoClaims)) {
-    if (!PROTOCOL_CLAIMS.has(name) && !(name in claims)) claims[name] = value;
+    if (!PROTOCOL_CLAIMS.has(name) && claims[name] === undefined) claims[name] = value;
   }
   const exp = claims['exp'];
   if (typeof exp !== 'number' || !Number.isFinite(exp)) {
