@@ -254,6 +254,20 @@ describe('OIDC upstream login against a separate-process oidc-provider IdP', () 
     });
   });
 
+  it('refuses a private key that does not import', async () => {
+    await expect(
+      OidcUpstream.discover(
+        config({
+          clientId: 'mandate-jwt',
+          clientAuth: 'private_key_jwt',
+          clientSecret: undefined,
+          privateJwk: { ...privateJwk, x: 'AAAA' },
+        }),
+        OPTIONS,
+      ),
+    ).rejects.toMatchObject({ code: 'AUTHN_SSO_OIDC_CONFIG_INVALID', field: 'privateJwk' });
+  });
+
   it('refuses a plain-http issuer unless loopback http is asked for', async () => {
     await expect(OidcUpstream.discover(config())).rejects.toMatchObject({
       code: 'AUTHN_SSO_OIDC_CONFIG_INVALID',

@@ -12,6 +12,7 @@ import {
   ASYMMETRIC_SIGNING_ALGORITHMS,
   isAcceptedTransport,
   isLoopbackUrl,
+  OidcConfigError,
   type OidcConnectionConfig,
   type OidcPrivateJwk,
   validateOidcConnectionConfig,
@@ -149,6 +150,9 @@ export class OidcUpstream {
     const checked = validation.config;
     const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     const issuer = new URL(checked.issuer);
+    const authentication = await clientAuthentication(checked).catch((error: unknown) => {
+      throw new OidcConfigError('privateJwk', `is not a usable private key (${String(error)})`);
+    });
     let configuration: client.Configuration;
     try {
       configuration = await client.discovery(
@@ -159,7 +163,7 @@ export class OidcUpstream {
           response_types: ['code'],
           [client.clockTolerance]: checked.clockToleranceSeconds,
         },
-        await clientAuthentication(checked),
+        authentication,
         {
           timeout: Math.max(1, Math.ceil(timeoutMs / 1000)),
           execute: allowInsecureLoopback && isLoopbackUrl(issuer) ? [client.allowInsecureRequests] : [],
