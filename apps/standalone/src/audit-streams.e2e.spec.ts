@@ -99,7 +99,7 @@ describe('audit log streams to syslog and Kafka in standalone Mandate', () => {
     orgId = (await call('/api/v1/organizations', { name: 'Acme' })).body['id'] as string;
     await call(`/api/v1/organizations/${orgId}/directories`, { name: 'Okta', provider: 'okta' });
     await eventually(async () => ((await logSize()) >= 2 ? true : null));
-  });
+  }, 120_000);
   afterAll(async () => {
     await started.app.close();
     jest.restoreAllMocks();
