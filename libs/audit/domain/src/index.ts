@@ -18,4 +18,5 @@ export * from './verify';
 // Log streams to SIEMs: destinations, what a delivery attempt leads to, RFC 5424 messages.
 export * from './streams/delivery-policy';
 export * from './streams/stream-destination';
+export * from './streams/streamed-record';
 export * from './streams/syslog-message';

@@ -169,3 +169,19 @@ describe('an audit record as a syslog message', () => {
     ).toBe(true);
   });
 });
+
+describe('a record redacted by retention as a syslog message', () => {
+  it('goes as its stub: MSGID redacted, no actor, the stub JSON as MSG', () => {
+    const stub = {
+      redacted: true,
+      id: 'rec_9',
+      orgId: 'org_acme',
+      sequence: 3,
+      occurredAt: '2025-01-01T00:00:00.000Z',
+    } as const;
+    expect(auditSyslogMessage(stub, { facility: 4, hostname: 'h' })).toBe(
+      '<38>1 2025-01-01T00:00:00.000Z h mandate - redacted [mandate@32473 org="org_acme" sequence="3" id="rec_9" redacted="true"] ' +
+        `${BOM}{"id":"rec_9","occurredAt":"2025-01-01T00:00:00.000Z","orgId":"org_acme","redacted":true,"sequence":3}`,
+    );
+  });
+});

@@ -1,5 +1,4 @@
-import { toJsonLine } from '../export/json-lines';
-import { type AuditRecord } from '../record/audit-record';
+import { isRedactedStub, type StreamedRecord, streamedJson } from './streamed-record';
 
 /** The facilities of RFC 5424 §6.2.1, table 1, by the names syslog daemons give them. */
 export const SYSLOG_FACILITIES = {
@@ -137,34 +136,36 @@ export const AUDIT_APP_NAME = 'mandate';
 /**
  * An audit record as an RFC 5424 message: severity warning for a failure and informational for a
  * success, MSGID the action, the record's identity in `[mandate@32473 …]`, and MSG the record's export
- * line (its JSON, the bytes a JSON Lines export holds) as UTF-8 with the BOM.
+ * line (its JSON, the bytes a JSON Lines export holds) as UTF-8 with the BOM. A record redacted by
+ * retention goes as its stub, MSGID `redacted`.
  */
 export const auditSyslogMessage = (
-  record: AuditRecord,
+  entry: StreamedRecord,
   options: { readonly facility: number; readonly hostname: string | null },
-): string =>
-  formatSyslogMessage({
+): string => {
+  const redacted = isRedactedStub(entry);
+  const params: (readonly [string, string])[] = [
+    ['org', entry.orgId],
+    ...(entry.sequence === undefined ? [] : [['sequence', String(entry.sequence)] as const]),
+    ['id', entry.id],
+    ...(redacted
+      ? [['redacted', 'true'] as const]
+      : [
+          ['actor', entry.actor.id] as const,
+          ...(entry.actor.onBehalfOf === undefined ? [] : [['onBehalfOf', entry.actor.onBehalfOf] as const]),
+          ['outcome', entry.outcome] as const,
+        ]),
+  ];
+  return formatSyslogMessage({
     facility: options.facility,
-    severity: record.outcome === 'failure' ? SYSLOG_SEVERITY.warning : SYSLOG_SEVERITY.informational,
-    timestamp: record.occurredAt,
+    severity:
+      !redacted && entry.outcome === 'failure' ? SYSLOG_SEVERITY.warning : SYSLOG_SEVERITY.informational,
+    timestamp: entry.occurredAt,
     hostname: options.hostname,
     appName: AUDIT_APP_NAME,
     procId: null,
-    msgId: record.action,
-    structuredData: [
-      {
-        id: AUDIT_SD_ID,
-        params: [
-          ['org', record.orgId],
-          ...(record.sequence === undefined ? [] : [['sequence', String(record.sequence)] as const]),
-          ['id', record.id],
-          ['actor', record.actor.id],
-          ...(record.actor.onBehalfOf === undefined
-            ? []
-            : [['onBehalfOf', record.actor.onBehalfOf] as const]),
-          ['outcome', record.outcome],
-        ],
-      },
-    ],
-    message: { text: toJsonLine(record).slice(0, -1), utf8: true },
+    msgId: redacted ? 'redacted' : entry.action,
+    structuredData: [{ id: AUDIT_SD_ID, params }],
+    message: { text: streamedJson(entry), utf8: true },
   });
+};

@@ -122,8 +122,8 @@ export class CreateAuditStreams1767830400000 implements MigrationInterface {
  * secret or a SASL password is sealed in `sealed_secret`, absent for syslog), and a lease so that one
  * replica at a time delivers a stream (`leased_by` until `lease_until`, by the database's clock).
  */
-export class AuditStreamDestinationsAndLeases1768003200000 implements MigrationInterface {
-  readonly name = 'AuditStreamDestinationsAndLeases1768003200000';
+export class AuditStreamDestinationsAndLeases1768089600000 implements MigrationInterface {
+  readonly name = 'AuditStreamDestinationsAndLeases1768089600000';
 
   async up(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query('alter table audit.streams add column destination jsonb');
@@ -160,5 +160,5 @@ export class AuditStreamDestinationsAndLeases1768003200000 implements MigrationI
 export const auditMigrations = [
   CreateAuditLog1767744000000,
   CreateAuditStreams1767830400000,
-  AuditStreamDestinationsAndLeases1768003200000,
+  AuditStreamDestinationsAndLeases1768089600000,
 ];

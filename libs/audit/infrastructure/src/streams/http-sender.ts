@@ -1,4 +1,4 @@
-import { type AuditRecord, httpAttemptResult, signedContent } from '@mandate/audit-domain';
+import { httpAttemptResult, signedContent, streamedAction, type StreamedRecord } from '@mandate/audit-domain';
 import { createHmac } from 'node:crypto';
 import { refused, type StreamSender } from './stream-sender';
 
@@ -17,10 +17,10 @@ export class HttpSender implements StreamSender {
     private readonly timeoutMs: number,
   ) {}
 
-  async send([record]: readonly AuditRecord[]) {
+  async send([record]: readonly StreamedRecord[]) {
     if (!record) return httpAttemptResult(204);
     const body = JSON.stringify({
-      type: `mandate.audit.${record.action}`,
+      type: `mandate.audit.${streamedAction(record)}`,
       timestamp: record.occurredAt,
       data: record,
     });

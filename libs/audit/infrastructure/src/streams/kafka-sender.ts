@@ -1,4 +1,4 @@
-import { type AuditRecord, type StreamDestination, toJsonLine } from '@mandate/audit-domain';
+import { type StreamDestination, type StreamedRecord, streamedJson } from '@mandate/audit-domain';
 import { Kafka, type KafkaConfig, logLevel, Partitioners, type Producer, type SASLOptions } from 'kafkajs';
 import { refused, type StreamSender } from './stream-sender';
 
@@ -8,9 +8,6 @@ export interface KafkaSenderTimeouts {
   readonly connectionTimeoutMs: number;
   readonly requestTimeoutMs: number;
 }
-
-/** The record as its export line holds it (the canonical JSON, without the line's `\n`). */
-export const kafkaValue = (record: AuditRecord): string => toJsonLine(record).slice(0, -1);
 
 /**
  * Produces records to a Kafka topic: key = the organization id, so one organization's records share a
@@ -30,7 +27,7 @@ export class KafkaSender implements StreamSender {
     private readonly timeouts: KafkaSenderTimeouts,
   ) {}
 
-  async send(records: readonly AuditRecord[]) {
+  async send(records: readonly StreamedRecord[]) {
     try {
       const producer = await this.connected();
       await producer.send({
@@ -38,7 +35,7 @@ export class KafkaSender implements StreamSender {
         acks: -1,
         messages: records.map((record) => ({
           key: record.orgId,
-          value: kafkaValue(record),
+          value: streamedJson(record),
           headers: {
             'content-type': 'application/json',
             'mandate-record-id': record.id,

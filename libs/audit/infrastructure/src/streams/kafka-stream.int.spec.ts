@@ -1,8 +1,7 @@
-import { type AuditRecord } from '@mandate/audit-domain';
+import { type AuditRecord, streamedJson } from '@mandate/audit-domain';
 import { describeWithServices } from '@mandate/testing';
 import { randomBytes } from 'node:crypto';
 import { Kafka, type KafkaMessage, logLevel } from 'kafkajs';
-import { kafkaValue } from './kafka-sender';
 import { LogStreams } from './log-streams';
 import { appendRecords, createStreamTestDatabase, until } from './testing/stream-test-database';
 
@@ -77,7 +76,7 @@ describeWithServices(['postgres', 'kafka'], 'log streams to Kafka', ({ postgres,
       const mine = received.filter(({ message }) => message.key?.toString() === orgId);
       expect(new Set(mine.map(({ partition }) => partition)).size).toBe(1);
       expect(mine.map(({ message }) => message.value?.toString())).toEqual(
-        logged.map((row) => kafkaValue(row.record)),
+        logged.map((row) => streamedJson(row.record)),
       );
       mine.forEach(({ message }, i) => {
         expect(header(message, 'mandate-record-id')).toBe(logged[i]!.record.id);

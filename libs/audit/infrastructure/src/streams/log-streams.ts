@@ -1,8 +1,8 @@
 import {
-  type AuditRecord,
   checkStreamDestination,
   type StreamDestination,
   type StreamDestinationRequest,
+  type StreamedRecord,
   type StreamKind,
   nextAfter,
 } from '@mandate/audit-domain';
@@ -194,7 +194,7 @@ export class LogStreams {
   /** Delivers one leased stream's next batch; false when the lease (or the cursor) went to someone else meanwhile. */
   private async deliver(stream: StreamRow): Promise<boolean> {
     const sender = this.senderFor(stream);
-    const rows = await this.dataSource.query<{ sequence: string; record: AuditRecord }[]>(
+    const rows = await this.dataSource.query<{ sequence: string; record: StreamedRecord }[]>(
       'select sequence, record from audit.records where org_id = $1 and sequence > $2 order by sequence limit $3',
       [stream.org_id, stream.delivered_through, BATCH],
     );

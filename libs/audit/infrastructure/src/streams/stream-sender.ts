@@ -1,4 +1,4 @@
-import { type AttemptResult, type AuditRecord } from '@mandate/audit-domain';
+import { type AttemptResult, type StreamedRecord } from '@mandate/audit-domain';
 
 /**
  * Hands records to one stream's destination. `send` delivers the records, in order, all or none as far
@@ -8,7 +8,7 @@ import { type AttemptResult, type AuditRecord } from '@mandate/audit-domain';
 export interface StreamSender {
   /** At most this many records per `send`. */
   readonly batchSize: number;
-  send(records: readonly AuditRecord[]): Promise<AttemptResult>;
+  send(records: readonly StreamedRecord[]): Promise<AttemptResult>;
   close(): Promise<void>;
 }
 

@@ -1,8 +1,8 @@
 import {
-  type AuditRecord,
   auditSyslogMessage,
   octetCountedFrame,
   type StreamDestination,
+  type StreamedRecord,
   SYSLOG_FACILITIES,
 } from '@mandate/audit-domain';
 import { connect as connectTcp, isIP, type Socket } from 'node:net';
@@ -66,7 +66,7 @@ export class SyslogSender implements StreamSender {
     private readonly timeouts: SyslogSenderTimeouts,
   ) {}
 
-  async send(records: readonly AuditRecord[]) {
+  async send(records: readonly StreamedRecord[]) {
     const facility = SYSLOG_FACILITIES[this.destination.facility];
     const payload = records
       .map((record) => octetCountedFrame(auditSyslogMessage(record, { facility, hostname: this.hostname })))

@@ -237,6 +237,33 @@ describeWithServices(['postgres'], 'log streams to syslog', ({ postgres }) => {
     }
   });
 
+  it('sends a record redacted by retention as its stub, keeping every sequence', async () => {
+    const orgId = 'org_syslog_redacted';
+    const receiver = collector(createTcpServer(), 'connection');
+    const port = await receiver.listen();
+    try {
+      await appendRecords(database.dataSource, orgId, 3, new Date(Date.now() - 500 * 86_400_000));
+      await appendRecords(database.dataSource, orgId, 2);
+      await database.dataSource.query('select * from audit.redact_expired($1, 100)', [orgId]);
+      await streams.create(orgId, { kind: 'syslog', host: '127.0.0.1', port, tls: false });
+      await until(
+        () => streams.deliverDue(),
+        async () => (await stateOf(orgId)).deliveredThrough === 4,
+      );
+      expect(receiver.messages.map(({ raw }) => raw.split(' ')[5])).toEqual([
+        'redacted',
+        'redacted',
+        'redacted',
+        expect.stringMatching(/^(invoice\.approved|user\.login_failed)$/),
+        expect.stringMatching(/^(invoice\.approved|user\.login_failed)$/),
+      ]);
+      expect(receiver.messages[0]!.raw).toContain(`[mandate@32473 org="${orgId}" sequence="0" `);
+      expect(receiver.messages[0]!.raw).toContain('redacted="true"]');
+    } finally {
+      await receiver.close();
+    }
+  });
+
   it('refuses a destination it cannot use, naming the field', async () => {
     await expect(
       streams.create('org_syslog_bad', { kind: 'syslog', host: 'siem.example', port: 514, tls: false }),

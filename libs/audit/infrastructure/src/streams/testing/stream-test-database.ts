@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { appendToLog } from '../../persistence/audit-log.store';
+import { AuditRetentionAndRoles1768003200000 } from '../../persistence/audit-retention.migration';
 import { auditMigrations } from '../../persistence/audit.migrations';
 
 /** A database of its own for one spec file, with the audit migrations run; `drop` removes it. */
@@ -22,7 +23,7 @@ export const createStreamTestDatabase = async (serverUrl: string) => {
     const dataSource = new DataSource({
       type: 'postgres',
       url: url.href,
-      migrations: auditMigrations,
+      migrations: [...auditMigrations, AuditRetentionAndRoles1768003200000],
       migrationsTableName: 'migrations',
       poolSize: 3,
     });
@@ -48,8 +49,13 @@ export const createStreamTestDatabase = async (serverUrl: string) => {
 
 let counter = 0;
 
-/** Appends `count` records (a failure every fifth) to the organization's log. */
-export const appendRecords = async (dataSource: DataSource, orgId: string, count: number): Promise<void> => {
+/** Appends `count` records (a failure every fifth) to the organization's log, recorded `recordedAt`. */
+export const appendRecords = async (
+  dataSource: DataSource,
+  orgId: string,
+  count: number,
+  recordedAt = new Date(),
+): Promise<void> => {
   const records = Array.from({ length: count }, (): AuditRecord => ({
     id: `rec_${String(++counter).padStart(6, '0')}_${randomBytes(4).toString('hex')}`,
     orgId,
@@ -62,7 +68,7 @@ export const appendRecords = async (dataSource: DataSource, orgId: string, count
     metadata: { note: 'Grüße' },
     source: 'application',
   }));
-  await dataSource.transaction((manager) => appendToLog(manager, orgId, records, new Date()));
+  await dataSource.transaction((manager) => appendToLog(manager, orgId, records, recordedAt));
 };
 
 /** Runs `pass` until `done` holds, at most `timeoutMs`. */
