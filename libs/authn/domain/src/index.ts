@@ -3,3 +3,4 @@ export * from './exchange/token-exchange';
 export * from './mfa/mfa.attempts';
 export * from './mfa/mfa.decide';
 export * from './mfa/mfa.policy';
+export * from './mfa/relying-party';
