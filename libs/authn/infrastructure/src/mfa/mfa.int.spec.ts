@@ -1,11 +1,26 @@
 import { ACR_MFA, authenticationContext } from '@mandate/authn-domain';
 import { PostgresEventStore } from '@mandate/eventstore';
-import { ContextWriter, prefixedId, SecretBox } from '@mandate/platform';
+import {
+  ApiKeyRepository,
+  bootstrapHttpApp,
+  ContextWriter,
+  generateAdminKey,
+  generateApiKey,
+  JsonLogger,
+  platformEntities,
+  platformMigrations,
+  PlatformModule,
+  prefixedId,
+  SecretBox,
+} from '@mandate/platform';
+import { Global, Module } from '@nestjs/common';
+import { type NestExpressApplication } from '@nestjs/platform-express';
 import { describeWithServices, SoftwareWebauthnAuthenticator } from '@mandate/testing';
 import { generate } from 'otplib';
 import { randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { authnMigrations } from '../persistence/authn.migrations';
+import { MfaController } from './mfa.controller';
 import { CreateAuthnMfa1768262400000 } from './mfa.migration';
 import { MfaProjection } from './mfa.projection';
 import { MfaService } from './mfa.service';
@@ -38,7 +53,8 @@ describeWithServices(['postgres'], 'MFA on PostgreSQL', ({ postgres }) => {
     dataSource = await new DataSource({
       type: 'postgres',
       url: databaseUrl(),
-      migrations: [...authnMigrations, CreateAuthnMfa1768262400000],
+      entities: platformEntities,
+      migrations: [...platformMigrations, ...authnMigrations, CreateAuthnMfa1768262400000],
       migrationsRun: true,
       poolSize: 4,
     }).initialize();
@@ -57,7 +73,15 @@ describeWithServices(['postgres'], 'MFA on PostgreSQL', ({ postgres }) => {
     await projection?.stop();
     await store?.close();
     await dataSource?.destroy();
-    await admin?.query(`drop database if exists ${database} with (force)`);
+    // A closed pool's backends linger for a moment; dropping under them would kill them mid-goodbye.
+    for (let wait = 0; wait < 50; wait++) {
+      const sessions = await admin.query<unknown[]>('select 1 from pg_stat_activity where datname = $1', [
+        database,
+      ]);
+      if (sessions.length === 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    await admin?.query(`drop database if exists ${database}`);
     await admin?.destroy();
   });
 
@@ -350,5 +374,140 @@ describeWithServices(['postgres'], 'MFA on PostgreSQL', ({ postgres }) => {
       service.webauthnAuthenticationOptions(orgId, userId, relyingParty),
       'AUTHN_MFA_WEBAUTHN_NOT_ENROLLED',
     );
+  });
+
+  describe('the management API', () => {
+    const adminKey = generateAdminKey();
+    let app: NestExpressApplication;
+    let url: string;
+    let orgKey: string;
+
+    beforeAll(async () => {
+      @Global()
+      @Module({
+        providers: [
+          { provide: DataSource, useValue: dataSource },
+          { provide: MfaService, useValue: service },
+        ],
+        exports: [DataSource, MfaService],
+      })
+      class TestDependencies {}
+      @Module({
+        imports: [TestDependencies, PlatformModule.forRoot({ adminKey })],
+        controllers: [MfaController],
+      })
+      class MfaTestApp {}
+      ({ app, url } = await bootstrapHttpApp(
+        MfaTestApp,
+        { HOST: '127.0.0.1', PORT: 0, LOG_LEVEL: 'error' },
+        { logger: new JsonLogger('error', () => undefined), title: 'MFA' },
+      ));
+      const key = generateApiKey();
+      await app.get(ApiKeyRepository).upsertIssued({
+        keyId: key.keyId,
+        orgId,
+        name: 'mfa e2e',
+        secretHash: key.hash,
+        lastFour: key.lastFour,
+        createdAt: new Date(),
+        revokedAt: null,
+      });
+      orgKey = key.token;
+    });
+    afterAll(async () => {
+      await app?.close();
+    });
+
+    const call = async (method: string, path: string, body?: unknown, key = orgKey) => {
+      const response = await fetch(`${url}/api/v1/organizations/${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${key}`,
+          ...(body !== undefined && { 'content-type': 'application/json' }),
+        },
+        ...(body !== undefined && { body: JSON.stringify(body) }),
+      });
+      const text = await response.text();
+      return {
+        status: response.status,
+        type: response.headers.get('content-type'),
+        body: text ? (JSON.parse(text) as Record<string, unknown>) : null,
+      };
+    };
+
+    it('enrols, lists and removes factors with an organization key', async () => {
+      const userId = await newUser();
+      const enrolled = await call('POST', `${orgId}/users/${userId}/mfa/totp`);
+      expect(enrolled).toMatchObject({
+        status: 201,
+        body: { otpauthUri: expect.stringMatching(/^otpauth:\/\/totp\//) as string },
+      });
+      const { factorId, secret } = enrolled.body as { factorId: string; secret: string };
+      const confirmed = await call('POST', `${orgId}/users/${userId}/mfa/totp/${factorId}/confirm`, {
+        code: await codeAt(secret),
+      });
+      expect(confirmed).toMatchObject({ status: 200, body: { factorId, status: 'active' } });
+
+      const key = SoftwareWebauthnAuthenticator.create();
+      const options = await call(
+        'POST',
+        `${orgId}/users/${userId}/mfa/webauthn/registration-options`,
+        relyingParty,
+      );
+      expect(options).toMatchObject({ status: 200, body: { rp: { id: 'example.com', name: 'Example' } } });
+      const registered = await call('POST', `${orgId}/users/${userId}/mfa/webauthn/registrations`, {
+        name: 'Backup key',
+        response: key.register(options.body as never, { origin }),
+      });
+      expect(registered).toMatchObject({ status: 201, body: { kind: 'webauthn', name: 'Backup key' } });
+      const codes = await call('POST', `${orgId}/users/${userId}/mfa/recovery-codes`);
+      expect((codes.body as { codes: string[] }).codes).toHaveLength(10);
+
+      const listed = await call('GET', `${orgId}/users/${userId}/mfa/factors`);
+      expect(listed.status).toBe(200);
+      const factors = (listed.body as { data: Record<string, unknown>[] }).data;
+      expect(factors.map((factor) => factor['kind'])).toEqual(['totp', 'webauthn', 'recovery_codes']);
+      expect(JSON.stringify(factors)).not.toContain(secret);
+
+      expect((await call('DELETE', `${orgId}/users/${userId}/mfa/factors/${factorId}`)).status).toBe(204);
+      expect(await call('GET', `${orgId}/users/${userId}/mfa/factors/${factorId}`)).toMatchObject({
+        status: 404,
+        type: expect.stringContaining('application/problem+json') as string,
+        body: { code: 'AUTHN_MFA_FACTOR_NOT_FOUND' },
+      });
+    });
+
+    it('answers problems: a wrong code, a bad body, another organization, an unknown user', async () => {
+      const userId = await newUser();
+      const { body } = await call('POST', `${orgId}/users/${userId}/mfa/totp`);
+      const factorId = (body as { factorId: string }).factorId;
+      expect(
+        await call('POST', `${orgId}/users/${userId}/mfa/totp/${factorId}/confirm`, { code: '000000' }),
+      ).toMatchObject({
+        status: 403,
+        body: { code: 'AUTHN_MFA_CODE_INVALID' },
+      });
+      expect(
+        await call('POST', `${orgId}/users/${userId}/mfa/totp/${factorId}/confirm`, {
+          code: '1',
+          extra: true,
+        }),
+      ).toMatchObject({ status: 400, body: { code: 'PLATFORM_VALIDATION_FAILED' } });
+      expect(
+        await call('POST', `${orgId}/users/${userId}/mfa/webauthn/registration-options`, {
+          ...relyingParty,
+          origin: 'http://login.example.com',
+        }),
+      ).toMatchObject({ status: 400, body: { code: 'AUTHN_MFA_RELYING_PARTY_INVALID' } });
+      expect(await call('GET', `${prefixedId('org')}/users/${userId}/mfa/factors`)).toMatchObject({
+        status: 403,
+        body: { code: 'PLATFORM_ORG_FORBIDDEN' },
+      });
+      expect(await call('GET', `${orgId}/users/${prefixedId('usr')}/mfa/factors`)).toMatchObject({
+        status: 404,
+        body: { code: 'AUTHN_USER_NOT_FOUND' },
+      });
+      expect((await call('GET', `${orgId}/users/${userId}/mfa/factors`, undefined, 'nope')).status).toBe(401);
+    });
   });
 });
