@@ -5,3 +5,11 @@ export { AuthorizationServerHost } from './oauth/authorization-server.host';
 export { REFRESH_RACE_GRACE_MS } from './oauth/oidc-adapter';
 export { MANDATE_TOKEN_TYPE } from './oauth/token-exchange.grant';
 export { KeyRing } from './keys/key-ring';
+export { mfaControllers, mfaMigrations, mfaProviders } from './mfa/mfa.providers';
+export {
+  MfaService,
+  type MfaFactorView,
+  type MfaServiceOptions,
+  type TotpEnrolment,
+  type VerifiedMfa,
+} from './mfa/mfa.service';
