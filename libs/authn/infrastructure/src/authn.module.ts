@@ -29,6 +29,7 @@ import { ClientsService } from './clients/clients.service';
 import { GrantsService } from './grants/grants.service';
 import { KeyRing } from './keys/key-ring';
 import { LIFECYCLE_EVENT_PREFIXES, LifecycleHandler } from './lifecycle/lifecycle.handler';
+import { mfaControllers, mfaProviders } from './mfa/mfa.providers';
 import { AuthorizationServerHost, isProtocolPath } from './oauth/authorization-server.host';
 import { CallerAuthentication } from './oauth/caller-authentication';
 import { InteractionController } from './oauth/interaction.controller';
@@ -103,6 +104,7 @@ export class AuthnModule {
         InteractionController,
         TokenEndpointsController,
         RevocationsController,
+        ...mfaControllers,
       ],
       providers: [
         { provide: AUTHN_EVENT_STORE, useValue: eventStore },
@@ -201,6 +203,7 @@ export class AuthnModule {
         },
         LifecycleConsumer,
         AuthnLifecycle,
+        ...mfaProviders({ eventStore, secretKey }),
       ],
       exports: [AUTHN_EVENT_STORE],
     };
