@@ -1,0 +1,2 @@
+export * from './test-identity-provider';
+export * from './test-keys';
