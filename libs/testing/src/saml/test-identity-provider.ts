@@ -25,6 +25,8 @@ export interface TestIdentityProviderOptions {
   readonly signing: TestKeyPair;
   /** Encrypt the assertion to the SP's encryption certificate from its metadata. */
   readonly encryptAssertions?: boolean;
+  /** Refuse AuthnRequests whose HTTP-Redirect signature does not verify with the SP's metadata certificate. */
+  readonly requireSignedRequests?: boolean;
 }
 
 export interface TestResponseOptions {
@@ -62,6 +64,7 @@ export class TestIdentityProvider {
       singleLogoutService: [{ Binding: REDIRECT_BINDING, Location: `${options.ssoUrl}/logout` }],
       nameIDFormat: [EMAIL_FORMAT],
       isAssertionEncrypted: options.encryptAssertions ?? false,
+      wantAuthnRequestsSigned: options.requireSignedRequests ?? false,
       generateID: () => `_${randomBytes(20).toString('hex')}`,
     });
   }

@@ -21,7 +21,11 @@ export const generateSamlTestKeys = (): SamlTestKeys => ({
   sp: generateTestKeyPair('mandate.test'),
 });
 
-export const testIdp = (keys: TestKeyPair, name = 'acme', options: { encryptAssertions?: boolean } = {}) =>
+export const testIdp = (
+  keys: TestKeyPair,
+  name = 'acme',
+  options: { encryptAssertions?: boolean; requireSignedRequests?: boolean } = {},
+) =>
   new TestIdentityProvider({
     entityId: `https://idp.${name}.test/saml`,
     ssoUrl: `https://idp.${name}.test/sso`,
