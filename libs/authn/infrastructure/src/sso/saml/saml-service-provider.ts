@@ -6,7 +6,7 @@ import {
   SamlStatusError,
   ValidateInResponseTo,
 } from '@node-saml/node-saml';
-import { checkAssertion, checkSubjectConfirmation } from './saml-assertion';
+import { type AssertionExpectations, checkAssertion, checkSubjectConfirmation } from './saml-assertion';
 import { type SamlConnectionConfig } from './saml-connection-config';
 import { type SamlFailureReason, SamlLoginError } from './saml-errors';
 import { isRelayStateAllowed, MAX_RELAY_STATE_LENGTH } from './saml-relay-state';
@@ -88,19 +88,20 @@ export class SamlServiceProvider {
       wantAuthnResponseSigned: this.config.wantResponseSigned || shape.responseSigned,
       cacheProvider: this.oneTimeRequestCache(),
     });
-    let assertionXml: string;
+    let verifiedAssertionXml: string | undefined;
     try {
       const { profile } = await saml.validatePostResponseAsync({ SAMLResponse: form.SAMLResponse as string });
-      if (!profile) throw new SamlLoginError('saml_malformed', 'The message is not a login response');
-      assertionXml = profile.getAssertionXml?.() ?? '';
+      verifiedAssertionXml = profile?.getAssertionXml?.();
     } catch (error) {
       throw this.failureOf(error, shape);
     }
+    if (!verifiedAssertionXml)
+      throw new SamlLoginError('saml_malformed', 'The message is not a login response');
 
-    const now = this.deps.clock().getTime();
-    const assertion = checkAssertion(parseStrictXml(assertionXml, 'signed assertion').documentElement, {
-      ...this.expectations(shape, now),
-    });
+    const assertion = checkAssertion(
+      parseStrictXml(verifiedAssertionXml, 'signed assertion').documentElement,
+      this.expectations(shape, this.deps.clock().getTime()),
+    );
     const keepUntil = new Date(assertion.validUntilMs + this.config.clockSkewMs);
     if (!(await this.deps.replay.remember(this.config.connectionId, assertion.id, keepUntil)))
       throw new SamlLoginError('saml_replay', 'This assertion has already been used');
@@ -119,7 +120,7 @@ export class SamlServiceProvider {
     };
   }
 
-  private expectations(shape: ResponseShape, nowMs: number) {
+  private expectations(shape: ResponseShape, nowMs: number): AssertionExpectations {
     return {
       acsUrl: this.config.acsUrl,
       spEntityId: this.config.spEntityId,
