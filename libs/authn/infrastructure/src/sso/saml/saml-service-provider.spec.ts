@@ -56,6 +56,17 @@ describe('SamlServiceProvider against samlify as the IdP', () => {
       expect(Date.parse(result.notOnOrAfter)).toBeGreaterThan(Date.now());
     });
 
+    it('accepts a response with an XML declaration, posted as line-wrapped base64', async () => {
+      const sp = serviceProvider(connectionFor(idp));
+      const { redirectUrl } = await sp.createLoginRequest();
+      const form = await idp.respondToRedirect(sp.metadata(), redirectUrl, { nameId: 'ada@acme.test' });
+      const xml = `<?xml version="1.0" encoding="UTF-8"?>\n${Buffer.from(form.SAMLResponse, 'base64').toString('utf8')}`;
+      const wrapped = Buffer.from(xml, 'utf8').toString('base64').replace(/.{76}/g, '$&\r\n');
+      await expect(sp.validatePostResponse({ SAMLResponse: wrapped })).resolves.toMatchObject({
+        nameId: 'ada@acme.test',
+      });
+    });
+
     it('sends an AuthnRequest for this connection over HTTP-Redirect and remembers its id', async () => {
       const requests = new InMemorySamlRequestStore();
       const config = connectionFor(idp);

@@ -9,6 +9,7 @@ export const METADATA_NS = 'urn:oasis:names:tc:SAML:2.0:metadata';
 export const ELEMENT_NODE = 1;
 const TEXT_NODE = 3;
 const CDATA_SECTION_NODE = 4;
+const PROCESSING_INSTRUCTION_NODE = 7;
 const COMMENT_NODE = 8;
 
 /** No SAML message needs more; 10 000-deep nesting (CVE-2026-41673) is refused before any recursion. */
@@ -61,15 +62,19 @@ export const parseStrictXml = (
   let roots = 0;
   for (let node = document.firstChild; node; node = node.nextSibling) {
     if (node.nodeType === ELEMENT_NODE) roots++;
-    else if (node.nodeType === TEXT_NODE && (node.nodeValue ?? '').trim() !== '')
-      fail('text outside the root element');
-    else if (node.nodeType !== TEXT_NODE && node.nodeType !== COMMENT_NODE)
+    else if (node.nodeType === TEXT_NODE) {
+      if ((node.nodeValue ?? '').trim() !== '') fail('text outside the root element');
+    } else if (node.nodeType !== COMMENT_NODE && !isXmlDeclaration(node))
       fail('unexpected node outside the root element');
   }
   if (roots !== 1) fail(roots === 0 ? 'no root element' : `${roots} root elements`);
   assertDepth(document.documentElement, maxDepth, what);
   return document;
 };
+
+/** xmldom reports the XML declaration as a processing instruction named "xml", first in the document. */
+const isXmlDeclaration = (node: Node): boolean =>
+  node.nodeType === PROCESSING_INSTRUCTION_NODE && node.nodeName === 'xml' && node.previousSibling === null;
 
 const assertDepth = (root: Element, maxDepth: number, what: string): void => {
   const stack: Array<[Element, number]> = [[root, 1]];
