@@ -1,4 +1,5 @@
 export * from './browser';
 export * from './oidc-idp';
+export * from './saml';
 export * from './services';
 export * from './webauthn-authenticator';
