@@ -69,7 +69,7 @@ export const startDirectoryApp = async () => {
         ...options.headers,
       },
       ...(options.raw !== undefined
-        ? { body: options.raw }
+        ? { body: typeof options.raw === 'string' ? options.raw : new Uint8Array(options.raw) }
         : options.body !== undefined && { body: JSON.stringify(options.body) }),
     });
     const text = await response.text();
