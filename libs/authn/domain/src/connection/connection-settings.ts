@@ -575,3 +575,16 @@ export const idpSourceOf = (input: {
       ? 'metadata_url'
       : 'fields';
 };
+
+/** An IdP URL the instance is about to fetch (a metadata URL), held to the rule of every IdP endpoint. */
+export const checkIdpUrl = (
+  value: string,
+  pointer: string,
+  environment: SettingsEnvironment,
+  what: string,
+): string => {
+  const faults = new Faults();
+  const url = endpoint(value, pointer, faults, environment, what);
+  if (url === null) throw settingsInvalid(faults.list);
+  return url;
+};
