@@ -601,6 +601,25 @@ describe('SSO connection decider', () => {
         ['#/saml/clockSkewSeconds', 'AUTHN_SAML_CLOCK_SKEW_OUT_OF_RANGE'],
       ]);
     });
+
+    it('compares settings by value, not by the key order a stored event comes back with', () => {
+      const reversed = (value: unknown): unknown =>
+        Array.isArray(value)
+          ? value.map(reversed)
+          : value !== null && typeof value === 'object'
+            ? Object.fromEntries(
+                Object.entries(value)
+                  .reverse()
+                  .map(([key, inner]) => [key, reversed(inner)]),
+              )
+            : value;
+      const stored = created().map((event) => reversed(event) as ConnectionEvent);
+      given(stored).when(update({})).thenNothingHappened();
+      const oidc = created(createOidc()).map((event) => reversed(event) as ConnectionEvent);
+      given(oidc)
+        .when(update({ name: 'Entra ID' }, createOidc()))
+        .thenNothingHappened();
+    });
   });
 
   describe('disabling and deleting', () => {

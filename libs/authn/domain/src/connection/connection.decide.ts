@@ -81,8 +81,14 @@ export type Connection =
 export const connectionNotFound = () =>
   new DomainError('not_found', 'AUTHN_CONNECTION_NOT_FOUND', 'The organization has no such connection');
 
-/** Stable JSON of plain data built by the same code paths, for "did it change" questions. */
-const same = (left: unknown, right: unknown): boolean => JSON.stringify(left) === JSON.stringify(right);
+/** JSON with object keys sorted: state folded from stored events need not keep the key order. */
+const canonical = (value: unknown): string =>
+  JSON.stringify(value, (_key, inner: unknown) =>
+    inner !== null && typeof inner === 'object' && !Array.isArray(inner)
+      ? Object.fromEntries(Object.entries(inner).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : inner,
+  );
+const same = (left: unknown, right: unknown): boolean => canonical(left) === canonical(right);
 
 const POLICY_FIELDS = ['attributeMapping', 'groupRoleMappings', 'jit', 'mfa', 'domains'] as const;
 
