@@ -379,7 +379,7 @@ describe('authz in standalone Mandate: RBAC, relationships and mandates driven b
       body: { orgId, subject: `user:${ids['bob']}`, permission: 'documents:read' },
       key,
     });
-    expect(crossed.status).toBe(403);
+    expect(crossed.status).toBe(404);
     const own = await call('/api/v1/authz/check', {
       body: { subject: `user:${ids['ada']}`, relation: 'viewer', object: 'document:q3' },
       key,

@@ -118,7 +118,7 @@ describe('standalone Mandate (embedded PostgreSQL, in-process transport)', () =>
     expect(key).toMatch(/^mandate_sk_[0-9a-f]{20}_/);
 
     expect((await call(`/api/v1/organizations/${own}`, { key })).status).toBe(200);
-    expect((await call(`/api/v1/organizations/${other}`, { key })).status).toBe(403);
+    expect((await call(`/api/v1/organizations/${other}`, { key })).status).toBe(404);
     expect((await call('/api/v1/organizations', { key })).status).toBe(403);
 
     const listed = await call(`/api/v1/organizations/${own}/api-keys`);

@@ -1,1 +1,3 @@
+export * from './browser';
+export * from './oidc-idp';
 export * from './services';

@@ -16,8 +16,10 @@ import {
 import { DataSource } from 'typeorm';
 import { AuditController, AuditKeysController } from './http/audit.controller';
 import { AuditIngestController } from './http/ingest.controller';
+import { AuditRetentionController } from './http/retention.controller';
 import { AuditLogService } from './log/audit-log.service';
 import { CheckpointKeys } from './log/checkpoint-keys';
+import { AuditRetention } from './log/retention';
 import { appendToLog } from './persistence/audit-log.store';
 import { LogStreams } from './streams/log-streams';
 import { LogStreamsController } from './streams/log-streams.controller';
@@ -51,6 +53,9 @@ class IdentityEventsConsumer implements EventConsumerHandler {
   }
 }
 
+/** How often the retention job redacts what has passed its organization's retention. */
+export const RETENTION_INTERVAL_MS = 60 * 60_000;
+
 /** How often the log streams look for records to send. */
 export const STREAM_POLL_MS = 250;
 
@@ -64,6 +69,7 @@ class AuditSchedules implements OnApplicationBootstrap, OnApplicationShutdown {
     private readonly keys: CheckpointKeys,
     private readonly log: AuditLogService,
     private readonly streams: LogStreams,
+    private readonly retention: AuditRetention,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -72,6 +78,11 @@ class AuditSchedules implements OnApplicationBootstrap, OnApplicationShutdown {
       this.log
         .checkpointGrownLogs()
         .catch((error: unknown) => this.logger.error(`AUDIT_CHECKPOINT_FAILED ${String(error)}`));
+    });
+    this.every(RETENTION_INTERVAL_MS, () => {
+      this.retention
+        .enforce()
+        .catch((error: unknown) => this.logger.error(`AUDIT_RETENTION_FAILED ${String(error)}`));
     });
     this.every(STREAM_POLL_MS, () => {
       // One pass at a time: a slow endpoint delays its stream, never doubles a delivery.
@@ -104,7 +115,13 @@ export class AuditModule {
     return {
       module: AuditModule,
       imports: [TenancyModule.forContext({ context: 'audit', schema: 'audit' })],
-      controllers: [AuditController, AuditKeysController, AuditIngestController, LogStreamsController],
+      controllers: [
+        AuditController,
+        AuditKeysController,
+        AuditIngestController,
+        AuditRetentionController,
+        LogStreamsController,
+      ],
       providers: [
         { provide: AUDIT_EVENT_STORE, useValue: eventStore },
         {
@@ -130,6 +147,11 @@ export class AuditModule {
           inject: [DataSource, PLATFORM_CLOCK],
           useFactory: (dataSource: DataSource, clock: Clock) =>
             new LogStreams(dataSource, new SecretBox(secretKey), clock),
+        },
+        {
+          provide: AuditRetention,
+          inject: [DataSource, PLATFORM_CLOCK],
+          useFactory: (dataSource: DataSource, clock: Clock) => new AuditRetention(dataSource, clock),
         },
         AuditSchedules,
       ],

@@ -93,7 +93,7 @@ describe('directory management API (standalone, over HTTP)', () => {
       const orgKey = key.body!['key'] as string;
       expect(
         (await app.call(`/api/v1/organizations/${other}/directories/${id}`, { key: orgKey })).status,
-      ).toBe(403);
+      ).toBe(404);
       expect((await app.call(`/api/v1/organizations/${orgId}/directories`, { key: orgKey })).status).toBe(
         200,
       );

@@ -181,7 +181,7 @@ describe('principals', () => {
   it('let the admin into every organization and an organization key into its own only', () => {
     expect(problemCode(() => assertOrgAccess(ADMIN_PRINCIPAL, 'org-2'))).toBeUndefined();
     expect(problemCode(() => assertOrgAccess(orgKey, 'org-1'))).toBeUndefined();
-    expect(problemCode(() => assertOrgAccess(orgKey, 'org-2'))).toBe('403 PLATFORM_ORG_FORBIDDEN');
+    expect(problemCode(() => assertOrgAccess(orgKey, 'org-2'))).toBe('404 PLATFORM_ORG_NOT_FOUND');
   });
 
   it('reserve admin operations to the admin key', () => {

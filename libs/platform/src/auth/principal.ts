@@ -58,14 +58,14 @@ export const canAccessOrg = (principal: Principal, orgId: string): boolean =>
   principal.type === 'admin' || principal.orgId === orgId;
 
 /**
- * Refuses an organization key that reaches into another organization, with 403
- * PLATFORM_ORG_FORBIDDEN. Call it before loading anything: the answer then depends only on the
- * key and the requested id, never on whether that organization exists, so it reveals nothing a
- * 404 would hide.
+ * Refuses an organization key that reaches into another organization, with 404
+ * PLATFORM_ORG_NOT_FOUND — as if that organization did not exist. Call it before loading
+ * anything: the answer then depends only on the key and the requested id, so another
+ * organization's existence never leaks.
  */
 export const assertOrgAccess = (principal: Principal, orgId: string): void => {
   if (!canAccessOrg(principal, orgId)) {
-    throw new ApiProblem('PLATFORM_ORG_FORBIDDEN', 'This API key cannot access that organization.');
+    throw new ApiProblem('PLATFORM_ORG_NOT_FOUND', 'There is no such organization for this API key.');
   }
 };
 

@@ -12,7 +12,7 @@ export const PLATFORM_PROBLEMS = {
   PLATFORM_CREDENTIALS_INVALID: { status: 401, title: 'Invalid credentials' },
   PLATFORM_API_KEY_REVOKED: { status: 401, title: 'API key revoked' },
   PLATFORM_FORBIDDEN: { status: 403, title: 'Forbidden' },
-  PLATFORM_ORG_FORBIDDEN: { status: 403, title: 'Organization not accessible' },
+  PLATFORM_ORG_NOT_FOUND: { status: 404, title: 'Organization not found' },
   PLATFORM_ADMIN_REQUIRED: { status: 403, title: 'Admin key required' },
   PLATFORM_NOT_FOUND: { status: 404, title: 'Not found' },
   PLATFORM_METHOD_NOT_ALLOWED: { status: 405, title: 'Method not allowed' },

@@ -277,13 +277,13 @@ describeOnDatabases('management-API platform over HTTP', (connectionString) => {
       expect((await call('GET', `/api/v1/organizations/${ORG_A}/things`, { key: orgKey })).status).toBe(200);
       await problem(
         await call('GET', `/api/v1/organizations/${ORG_B}/things`, { key: orgKey }),
-        403,
-        'PLATFORM_ORG_FORBIDDEN',
+        404,
+        'PLATFORM_ORG_NOT_FOUND',
       );
       await problem(
         await call('POST', '/api/v1/things', { key: orgKey, body: { ...thing, orgId: ORG_B } }),
-        403,
-        'PLATFORM_ORG_FORBIDDEN',
+        404,
+        'PLATFORM_ORG_NOT_FOUND',
       );
       await problem(
         await call('POST', '/api/v1/organizations', { key: orgKey, body: {} }),

@@ -3,6 +3,7 @@ import { auditRecordFor } from '../record/derive';
 import { approvedInvoice } from '../testing/audit-records';
 import { agentId, oneEventOfEachType, userId } from '../testing/identity-events';
 import { CSV_COLUMNS, csvField, csvHeader, toCsvRow } from './csv';
+import { canonicalBytes } from '../verify/canonical-json';
 import { canonicalRecord, toJsonLine } from './json-lines';
 
 /** A strict RFC 4180 reader, to check what the writer produces can be read back. */
@@ -52,24 +53,25 @@ describe('exports', () => {
       const shuffled = Object.fromEntries(Object.entries(record).reverse()) as typeof record;
       expect(toJsonLine(shuffled)).toBe(toJsonLine(record));
       expect(Object.keys(JSON.parse(toJsonLine(shuffled)) as object)).toEqual([
-        'id',
-        'orgId',
-        'sequence',
-        'occurredAt',
-        'actor',
         'action',
-        'targets',
-        'outcome',
+        'actor',
         'context',
+        'id',
         'metadata',
+        'occurredAt',
+        'orgId',
+        'outcome',
+        'sequence',
         'source',
+        'targets',
       ]);
+      expect(Buffer.from(toJsonLine(record).slice(0, -1))).toEqual(Buffer.from(canonicalBytes(record)));
     });
 
-    it('escapes line breaks inside values, Unicode line separators included, so a record is always one line', () => {
-      const line = toJsonLine(approvedInvoice({ reason: 'one\ntwo\u2028three\u2029four' }));
-      expect(line.split(/\r\n|[\n\r\u2028\u2029]/)).toEqual([expect.any(String), '']);
-      expect((JSON.parse(line) as { reason: string }).reason).toBe('one\ntwo\u2028three\u2029four');
+    it('escapes line breaks inside values, so a record is always one line of JSON Lines', () => {
+      const line = toJsonLine(approvedInvoice({ reason: 'one\ntwo\r\u2028three\u2029four' }));
+      expect(line.split('\n')).toEqual([expect.any(String), '']);
+      expect((JSON.parse(line) as { reason: string }).reason).toBe('one\ntwo\r\u2028three\u2029four');
     });
   });
 

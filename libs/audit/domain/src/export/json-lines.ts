@@ -1,3 +1,4 @@
+import { canonicalJson } from '../verify/canonical-json';
 import { type AuditRecord } from '../record/audit-record';
 
 /**
@@ -42,8 +43,9 @@ export const canonicalRecord = (record: AuditRecord): AuditRecord => {
 };
 
 /**
- * One line of a JSON Lines export: the canonical record as JSON, ending with `\n`. U+2028 and U+2029
- * are escaped too (JSON allows them raw), as some readers split lines on them.
+ * One line of a JSON Lines export: the record's RFC 8785 canonical JSON — exactly the bytes its leaf
+ * hash covers, so a verifier hashes the line as it stands — ending with `\n`. JSON escapes every
+ * control character, so a record is always one line when split at `\n` (the only line end of JSON
+ * Lines; U+2028 and U+2029 stay as they are, as canonical JSON requires).
  */
-export const toJsonLine = (record: AuditRecord): string =>
-  `${JSON.stringify(canonicalRecord(record)).replace(/[\u2028\u2029]/g, (char) => `\\u${char.charCodeAt(0).toString(16)}`)}\n`;
+export const toJsonLine = (record: AuditRecord): string => `${canonicalJson(record)}\n`;

@@ -45,6 +45,20 @@ const checkpointsOf = (
   );
 };
 
+const declaredLeafHashes = (entries: readonly AuditExportEntry[]): Uint8Array =>
+  Buffer.concat(entries.map(({ bytes }) => leafHash(bytes)));
+
+const redact = (entries: readonly AuditExportEntry[], indexes: readonly number[]): AuditExportEntry[] =>
+  entries.map((entry) =>
+    indexes.includes(entry.index)
+      ? {
+          index: entry.index,
+          bytes: canonicalBytes({ redacted: true, sequence: entry.index }),
+          redacted: true,
+        }
+      : entry,
+  );
+
 const everySize = (size: number) => Array.from({ length: size }, (_, i) => i + 1);
 const everyEighth = (size: number) => everySize(size).filter((s) => s % 8 === 0 || s === size);
 
@@ -138,12 +152,96 @@ describe('tampering with an export', () => {
       expect(verification.ok || verification.detail).toMatch(/^an entry from 8 to 15 was changed/);
     });
 
+    it('pinpoints the edited entry between sparse checkpoints with the declared leaf hashes', () => {
+      const verification = verifyExport({
+        entries: editByte(entries, 13),
+        checkpoints: sparseCheckpoints,
+        trustedKeys,
+        leafHashes: declaredLeafHashes(entries),
+      });
+      expect(verification).toMatchObject({ ok: false, reason: 'edited', firstBadIndex: 13 });
+      expect(verification.ok || verification.detail).toMatch(/^entry 13 was changed/);
+    });
+
+    it('falls back to the span when the declared leaf hashes were forged along with the edit', () => {
+      const edited = editByte(entries, 13);
+      const verification = verifyExport({
+        entries: edited,
+        checkpoints: sparseCheckpoints,
+        trustedKeys,
+        leafHashes: declaredLeafHashes(edited),
+      });
+      expect(verification).toMatchObject({ ok: false, reason: 'edited', firstBadIndex: 8 });
+      expect(verification.ok || verification.detail).toMatch(/^an entry from 8 to 15 was changed/);
+    });
+
     it('makes the edited record fail its inclusion proof', () => {
       const leaves = entries.map(({ bytes }) => leafHash(bytes));
       const root = rootHash(leaves);
       const proof = inclusionProof(13, 40, leaves);
       expect(verifyInclusion(leaves[13]!, 13, 40, proof, root)).toBe(true);
       expect(verifyInclusion(leafHash(editByte(entries, 13)[13]!.bytes), 13, 40, proof, root)).toBe(false);
+    });
+  });
+
+  describe('records redacted by retention', () => {
+    it('verifies an export whose oldest entries are redacted, through their declared leaf hashes', () => {
+      const verification = verifyExport({
+        entries: redact(entries, [0, 1, 2, 3, 4]),
+        checkpoints: sparseCheckpoints,
+        trustedKeys,
+        leafHashes: declaredLeafHashes(entries),
+      });
+      expect(verification).toMatchObject({ ok: true, size: 40, redacted: 5 });
+    });
+
+    it('refuses a redaction that is not the oldest entries (hiding a recent record)', () => {
+      const verification = verifyExport({
+        entries: redact(entries, [0, 1, 17]),
+        checkpoints: sparseCheckpoints,
+        trustedKeys,
+        leafHashes: declaredLeafHashes(entries),
+      });
+      expect(verification).toMatchObject({ ok: false, reason: 'redaction_invalid', firstBadIndex: 17 });
+    });
+
+    it('refuses redacted entries without leaf hashes to stand in for them', () => {
+      const verification = verifyExport({
+        entries: redact(entries, [0]),
+        checkpoints: sparseCheckpoints,
+        trustedKeys,
+      });
+      expect(verification).toMatchObject({ ok: false, reason: 'redaction_invalid', firstBadIndex: 0 });
+    });
+
+    it('finds a redacted entry whose declared hash was changed', () => {
+      const hashes = declaredLeafHashes(entries);
+      hashes[2 * 32] = hashes[2 * 32]! ^ 0xff;
+      const verification = verifyExport({
+        entries: redact(entries, [0, 1, 2]),
+        checkpoints: sparseCheckpoints,
+        trustedKeys,
+        leafHashes: hashes,
+      });
+      expect(verification).toMatchObject({ ok: false, reason: 'edited', firstBadIndex: 0 });
+    });
+
+    it('ignores leaf hashes that do not cover the entries one for one', () => {
+      const verification = verifyExport({
+        entries,
+        checkpoints: sparseCheckpoints,
+        trustedKeys,
+        leafHashes: declaredLeafHashes(entries).subarray(0, 39 * 32),
+      });
+      expect(verification).toMatchObject({ ok: true, size: 40 });
+      expect(
+        verifyExport({
+          entries: entries.filter(({ index }) => index !== 13),
+          checkpoints: sparseCheckpoints,
+          trustedKeys,
+          leafHashes: declaredLeafHashes(entries),
+        }),
+      ).toMatchObject({ ok: false, reason: 'deleted', firstBadIndex: 13 });
     });
   });
 

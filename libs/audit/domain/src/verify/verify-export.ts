@@ -4,9 +4,16 @@ import { leafHash, MerkleTree, sameHash } from '../merkle';
 /** One record of an export: its position in the log and the bytes its leaf hash is computed from. */
 export interface AuditExportEntry {
   readonly index: number;
-  /** The record's canonical bytes (`canonicalBytes(record)`). */
+  /** The record's canonical bytes (`canonicalBytes(record)`); ignored for a redacted entry. */
   readonly bytes: Uint8Array;
+  /**
+   * Removed by the organization's retention policy: only its leaf hash remains (from `leafHashes`).
+   * Redaction takes the oldest records first, so redacted entries form a prefix of the log.
+   */
+  readonly redacted?: boolean;
 }
+
+const HASH_SIZE = 32;
 
 export interface AuditExport {
   /** The entries in log order, from index 0. */
@@ -16,6 +23,12 @@ export interface AuditExport {
   readonly trustedKeys: readonly TrustedKey[];
   /** The log the export claims to be; when given, every checkpoint must name it. */
   readonly origin?: string;
+  /**
+   * The leaf hash of every entry as the log stored it, concatenated (32 bytes each). Not trusted by
+   * itself: it stands in for redacted entries, and when an edit breaks a checkpoint it pinpoints the
+   * edited entry — but only after the declared hashes are shown to rebuild that signed root.
+   */
+  readonly leafHashes?: Uint8Array;
 }
 
 export type ExportTampering =
@@ -25,7 +38,8 @@ export type ExportTampering =
   | 'truncated'
   | 'bad_signature'
   | 'inconsistent_checkpoints'
-  | 'split_view';
+  | 'split_view'
+  | 'redaction_invalid';
 
 export interface VerifiedCheckpoint extends Checkpoint {
   readonly signedBy: readonly CheckpointSigner[];
@@ -38,14 +52,17 @@ export type ExportVerification =
       readonly size: number;
       /** The size of the largest checkpoint: entries from there on are not vouched for by any signature. */
       readonly verifiedSize: number;
+      /** Entries 0…redacted-1 were removed by retention; their hashes still take part in every root. */
+      readonly redacted: number;
       readonly checkpoints: readonly VerifiedCheckpoint[];
     }
   | {
       readonly ok: false;
       /**
        * The first entry that cannot be vouched for; `null` when the fault is in the checkpoints alone.
-       * A checkpoint only tells whether a whole prefix is intact, so an edit is placed at the end of the
-       * largest checkpoint still matching: exact when checkpoints are signed at every size, otherwise the
+       * Exact when the export's declared leaf hashes rebuild the checkpoint the edit breaks (or when
+       * checkpoints are signed at every size); otherwise a checkpoint only tells whether a whole prefix
+       * is intact, so the edit is placed at the end of the largest checkpoint still matching and the
        * edited entry lies between this index and the next checkpoint's size (said in `detail`).
        */
       readonly firstBadIndex: number | null;
@@ -71,12 +88,17 @@ export const verifyExport = ({
   checkpoints,
   trustedKeys,
   origin,
+  leafHashes,
 }: AuditExport): ExportVerification => {
   const verified = verifySignatures(checkpoints, trustedKeys);
   if (!Array.isArray(verified)) return verified;
   const ordered = orderBySize(verified, origin);
   if (!Array.isArray(ordered)) return ordered;
+  const declared = declaredHashes(leafHashes, entries.length);
+  const redacted = redactedPrefix(entries, declared);
+  if (typeof redacted !== 'number') return redacted;
 
+  const computed = declared === undefined ? undefined : new Uint8Array(entries.length * HASH_SIZE);
   const matches: boolean[] = [];
   const tree = new MerkleTree();
   const compareCheckpointsAtCurrentSize = () => {
@@ -92,12 +114,22 @@ export const verifyExport = ({
       firstMisnumbered = position;
       break;
     }
-    tree.append(leafHash(entry.bytes));
+    const hash =
+      position < redacted
+        ? declared!.subarray(position * HASH_SIZE, (position + 1) * HASH_SIZE)
+        : leafHash(entry.bytes);
+    computed?.set(hash, position * HASH_SIZE);
+    tree.append(hash);
     compareCheckpointsAtCurrentSize();
   }
 
   const firstMismatch = matches.indexOf(false);
-  if (firstMismatch >= 0) return mismatch(ordered, matches, firstMismatch);
+  if (firstMismatch >= 0) {
+    const failure = mismatch(ordered, matches, firstMismatch);
+    return failure.reason === 'edited' && declared && computed
+      ? pinpointEdit(failure, ordered[firstMismatch]!, declared, computed)
+      : failure;
+  }
   if (firstMisnumbered !== undefined) return misnumbered(entries, firstMisnumbered);
   const largest = ordered[ordered.length - 1] as VerifiedCheckpoint;
   if (largest.treeSize > entries.length) {
@@ -108,10 +140,67 @@ export const verifyExport = ({
       detail: `the export ends at ${entries.length} entries, but a checkpoint vouches for ${largest.treeSize}`,
     };
   }
-  return { ok: true, size: entries.length, verifiedSize: largest.treeSize, checkpoints: ordered };
+  return { ok: true, size: entries.length, verifiedSize: largest.treeSize, redacted, checkpoints: ordered };
 };
 
 type Failure = Extract<ExportVerification, { ok: false }>;
+
+/** Declared hashes that do not cover the entries one for one (an entry deleted or added) are no help: ignored. */
+const declaredHashes = (hashes: Uint8Array | undefined, count: number): Uint8Array | undefined =>
+  hashes?.length === count * HASH_SIZE ? hashes : undefined;
+
+/** How many entries at the start are redacted; redaction anywhere else, or without hashes, is refused. */
+const redactedPrefix = (
+  entries: readonly AuditExportEntry[],
+  declared: Uint8Array | undefined,
+): number | Failure => {
+  let prefix = 0;
+  while (prefix < entries.length && entries[prefix]!.redacted === true) prefix++;
+  const late = entries.findIndex((entry, position) => position > prefix && entry.redacted === true);
+  if (late >= 0)
+    return {
+      ok: false,
+      firstBadIndex: late,
+      reason: 'redaction_invalid',
+      detail: `entry ${late} is redacted although entry ${prefix} before it is not: retention removes the oldest records first`,
+    };
+  if (prefix > 0 && declared === undefined)
+    return {
+      ok: false,
+      firstBadIndex: 0,
+      reason: 'redaction_invalid',
+      detail: 'the export has redacted entries but no leaf hashes to stand in for them',
+    };
+  return prefix;
+};
+
+/**
+ * When the declared leaf hashes rebuild the root the edit breaks, they are the log's true leaves (a
+ * second preimage of a signed root is out of reach), so the first entry whose own hash differs from its
+ * declared one is exactly the edited entry.
+ */
+const pinpointEdit = (
+  failure: Failure,
+  broken: VerifiedCheckpoint,
+  declared: Uint8Array,
+  computed: Uint8Array,
+): Failure => {
+  const leaves: Uint8Array[] = [];
+  for (let i = 0; i < broken.treeSize; i++)
+    leaves.push(declared.subarray(i * HASH_SIZE, (i + 1) * HASH_SIZE));
+  const tree = new MerkleTree();
+  for (const leaf of leaves) tree.append(leaf);
+  if (!sameHash(tree.root(), broken.rootHash)) return failure;
+  for (let i = failure.firstBadIndex ?? 0; i < broken.treeSize; i++) {
+    if (!sameHash(leaves[i]!, computed.subarray(i * HASH_SIZE, (i + 1) * HASH_SIZE)))
+      return {
+        ...failure,
+        firstBadIndex: i,
+        detail: `entry ${i} was changed: its bytes no longer hash to the leaf the checkpoint of size ${broken.treeSize} covers`,
+      };
+  }
+  return failure;
+};
 
 const verifySignatures = (
   checkpoints: readonly string[],

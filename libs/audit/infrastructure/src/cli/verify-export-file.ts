@@ -1,10 +1,4 @@
-import {
-  canonicalBytes,
-  type ExportVerification,
-  noteKeyId,
-  type TrustedKey,
-  verifyExport,
-} from '@mandate/audit-domain';
+import { type ExportVerification, noteKeyId, type TrustedKey, verifyExport } from '@mandate/audit-domain';
 import { type ExportHeader } from '../log/export-format';
 
 export interface ExportFileVerification {
@@ -25,6 +19,20 @@ export const parseVerifierKey = (text: string): TrustedKey => {
 };
 
 const malformed = (line: number, why: string) => new Error(`line ${line}: ${why}`);
+
+/**
+ * A record line is hashed as it stands: the export writes each record's canonical JSON, the very bytes
+ * its leaf hash covers, so nothing is re-serialized (any change to the line, even whitespace, is an edit;
+ * a CR before the line end is a line end, never content: canonical JSON escapes every CR).
+ */
+const entryOf = (value: Record<string, unknown>, line: string) => {
+  const index = value['sequence'];
+  return {
+    index: typeof index === 'number' ? index : -1,
+    bytes: Buffer.from(line.endsWith('\r') ? line.slice(0, -1) : line, 'utf8'),
+    redacted: value['redacted'] === true,
+  };
+};
 
 /**
  * Verifies a JSON Lines export offline: its header (origin and the keys it claims), one record per line
@@ -49,8 +57,8 @@ export const verifyExportLines = (
     }
   };
   let header: ExportHeader | undefined;
-  let last: Record<string, unknown> | undefined;
-  const entries: { index: number; bytes: Uint8Array }[] = [];
+  let last: { value: Record<string, unknown>; line: string } | undefined;
+  const entries: { index: number; bytes: Uint8Array; redacted: boolean }[] = [];
   let number = 0;
   for (const line of allLines) {
     number += 1;
@@ -62,14 +70,12 @@ export const verifyExportLines = (
         throw malformed(number, 'not a Mandate audit export header');
       continue;
     }
-    if (last !== undefined) {
-      const index = last['sequence'];
-      entries.push({ index: typeof index === 'number' ? index : -1, bytes: canonicalBytes(last) });
-    }
-    last = value;
+    if (last !== undefined) entries.push(entryOf(last.value, last.line));
+    last = { value, line };
   }
-  if (header === undefined || last === undefined || !Array.isArray(last['checkpoints']))
+  if (header === undefined || last === undefined || !Array.isArray(last.value['checkpoints']))
     throw malformed(number, 'an export has a header, records and a last line listing the checkpoints');
+  const { checkpoints, leafHashes } = last.value as { checkpoints: string[]; leafHashes?: unknown };
   const keys =
     trustedKeys === 'from-export'
       ? header.keys.map((key) => ({ name: key.name, publicKey: Buffer.from(key.publicKey, 'base64') }))
@@ -78,9 +84,10 @@ export const verifyExportLines = (
     origin: header.origin,
     verification: verifyExport({
       entries,
-      checkpoints: last['checkpoints'] as string[],
+      checkpoints,
       trustedKeys: keys,
       origin: header.origin,
+      ...(typeof leafHashes === 'string' && { leafHashes: Buffer.from(leafHashes, 'base64') }),
     }),
   };
 };

@@ -1,4 +1,3 @@
-import { csvHeader, toCsvRow, toJsonLine, toOcsf } from '@mandate/audit-domain';
 import { CurrentPrincipal, type Principal, principalId, ZodQuery } from '@mandate/platform';
 import { Controller, Get, HttpCode, Param, Post, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
@@ -6,7 +5,7 @@ import { type Response } from 'express';
 import { z } from 'zod';
 import { AuditLogService } from '../log/audit-log.service';
 import { CheckpointKeys } from '../log/checkpoint-keys';
-import { exportHeader, verifierKey } from '../log/export-format';
+import { verifierKey } from '../log/export-format';
 import { auditOfAuditing } from '../log/self-audit';
 
 const principalRef = z.string().min(1).max(300);
@@ -96,8 +95,10 @@ export class AuditController {
   @ApiOperation({
     summary: 'Export the whole log',
     description:
-      'JSON Lines: a header (origin, the public keys), one line per record, then the checkpoints — ' +
-      'verifiable offline with `mandate audit verify`. CSV and OCSF carry the same records.',
+      'JSON Lines: a header (origin, the public keys), one line per record (its RFC 8785 canonical JSON: ' +
+      'the bytes its leaf hash covers; records past retention as `{"redacted":true,…}` stubs), then the ' +
+      'checkpoints and every leaf hash — verifiable offline with `mandate audit verify`. CSV and OCSF carry ' +
+      'the same records (redacted ones left out).',
   })
   async export(
     @Param('orgId') orgId: string,
@@ -111,26 +112,15 @@ export class AuditController {
         by: principalId(principal),
       }),
     ]);
-    const checkpoint = await this.log.checkpoint(orgId);
     const contentType = { jsonl: 'application/x-ndjson', csv: 'text/csv', ocsf: 'application/x-ndjson' };
     res.status(200).setHeader('Content-Type', `${contentType[query.format]}; charset=utf-8`);
     res.setHeader(
       'Content-Disposition',
       `attachment; filename="audit-${orgId}.${query.format === 'csv' ? 'csv' : 'jsonl'}"`,
     );
-    if (query.format === 'jsonl')
-      res.write(`${JSON.stringify(exportHeader(this.log.origin(orgId), this.keys.all))}\n`);
-    if (query.format === 'csv') res.write(csvHeader());
-    for await (const record of this.log.all(orgId)) {
-      if (checkpoint && record.sequence >= checkpoint.treeSize) break;
-      if (query.format === 'jsonl') res.write(toJsonLine(record));
-      else if (query.format === 'csv') res.write(toCsvRow(record));
-      else res.write(`${JSON.stringify(toOcsf(record))}\n`);
+    for await (const chunk of this.log.exportLines(orgId, query.format)) {
+      if (!res.write(chunk)) await new Promise((resolve) => res.once('drain', resolve));
     }
-    if (query.format === 'jsonl')
-      res.write(
-        `${JSON.stringify({ checkpoints: (await this.log.checkpoints(orgId, 10_000)).map((c) => c.signed) })}\n`,
-      );
     res.end();
   }
 }

@@ -1,18 +1,23 @@
 import {
   type AuditRecord,
   consistencyProof,
+  csvHeader,
   inclusionProof,
   InMemoryTreeNodes,
   MerkleTree,
   noteKeyId,
   type PerfectSubtreeHash,
   signCheckpoint,
+  toCsvRow,
+  toJsonLine,
+  toOcsf,
 } from '@mandate/audit-domain';
 import { DomainError } from '@mandate/kernel';
 import { type PublicUrl } from '@mandate/platform';
 import { type DataSource } from 'typeorm';
 import { appendToLog } from '../persistence/audit-log.store';
 import { type CheckpointKeys } from './checkpoint-keys';
+import { exportHeader } from './export-format';
 
 export interface RecordFilter {
   /** Records whose actor is this principal (`usr_…`, `agt_…`, a client id). */
@@ -188,16 +193,48 @@ export class AuditLogService {
     return { data, nextCursor: data.length === filter.limit ? String(data.at(-1)!.sequence) : null };
   }
 
-  /** Every record of the log in order, a page at a time (exports). */
-  async *all(orgId: string, pageSize = 1000): AsyncGenerator<AuditRecord & { sequence: number }> {
+  /**
+   * The log up to a checkpoint signed now, as export lines. JSON Lines: the header, each record's
+   * canonical JSON (redacted ones as their stubs), then the checkpoints and every leaf hash — all a
+   * verifier needs offline. CSV and OCSF: the records that still have content.
+   */
+  async *exportLines(orgId: string, format: 'jsonl' | 'csv' | 'ocsf'): AsyncGenerator<string> {
+    const checkpoint = await this.checkpoint(orgId);
+    if (format === 'jsonl') yield `${JSON.stringify(exportHeader(this.origin(orgId), this.keys.all))}\n`;
+    if (format === 'csv') yield csvHeader();
+    const leafHashes: Buffer[] = [];
+    for await (const { record, leafHash } of this.all(orgId)) {
+      if (!checkpoint || record.sequence >= checkpoint.treeSize) break;
+      if (format === 'jsonl') {
+        leafHashes.push(leafHash);
+        yield toJsonLine(record);
+      } else if ((record as { redacted?: boolean }).redacted !== true) {
+        yield format === 'csv' ? toCsvRow(record) : `${JSON.stringify(toOcsf(record))}\n`;
+      }
+    }
+    if (format === 'jsonl')
+      yield `${JSON.stringify({
+        checkpoints: (await this.checkpoints(orgId, 10_000)).map((c) => c.signed),
+        leafHashes: Buffer.concat(leafHashes).toString('base64'),
+      })}\n`;
+  }
+
+  /** Every record of the log in order with its leaf hash, a page at a time (exports); redacted ones as their stubs. */
+  async *all(
+    orgId: string,
+    pageSize = 1000,
+  ): AsyncGenerator<{ record: AuditRecord & { sequence: number }; leafHash: Buffer }> {
     for (let after = -1; ;) {
-      const rows = await this.dataSource.query<{ record: AuditRecord & { sequence: number } }[]>(
-        'select record from audit.records where org_id = $1 and sequence > $2 order by sequence limit $3',
+      const rows = await this.dataSource.query<
+        { record: AuditRecord & { sequence: number }; leaf_hash: Buffer; sequence: string }[]
+      >(
+        `select record, leaf_hash, sequence from audit.records
+          where org_id = $1 and sequence > $2 order by sequence limit $3`,
         [orgId, after, pageSize],
       );
-      for (const row of rows) yield row.record;
+      for (const row of rows) yield { record: row.record, leafHash: row.leaf_hash };
       if (rows.length < pageSize) return;
-      after = rows.at(-1)!.record.sequence;
+      after = Number(rows.at(-1)!.sequence);
     }
   }
 
