@@ -1,11 +1,7 @@
-import {
-  ConnectionProtocols,
-  type ConnectionTestResult,
-  type ConnectionUnderTest,
-  generateSelfSignedCertificate,
-} from '@mandate/authn-infrastructure';
+import { generateSelfSignedCertificate } from '@mandate/authn-infrastructure';
 import { directoryContext, DirectoryModule } from '@mandate/directory-infrastructure';
 import { runStandalone } from '@mandate/runtime';
+import { type OidcTestIdp, startOidcTestIdp } from '@mandate/testing';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -50,9 +46,8 @@ const metadataXml = (certificateBody: string) => `<?xml version="1.0"?>
  * SSO connections over HTTP in one standalone Mandate: creation from IdP metadata or from explicit
  * fields, malformed settings refused with the field at fault, secrets never shown, organizations
  * isolated from each other, enabling only after a passed test, and home-realm discovery by domain.
- *
- * The SAML and OIDC test implementations are not part of this module; where a test must pass, a
- * probe registered by this spec stands in for them and answers as each case needs.
+ * OIDC connections are tested against an oidc-provider IdP in its own process; no SAML test is
+ * installed yet, so SAML connections show the refusal path.
  */
 describe('SSO connections in standalone Mandate', () => {
   let dataDir: string;
@@ -61,8 +56,8 @@ describe('SSO connections in standalone Mandate', () => {
   let acme: string;
   let globex: string;
   let idpCertificate: string;
-  const probed: ConnectionUnderTest[] = [];
-  let nextTest: ConnectionTestResult = { ok: false, reason: 'unset' };
+  let idp: OidcTestIdp;
+  const clientSecret = 'the-client-secret-of-acme-entra';
 
   const call = async (path: string, init: { method?: string; body?: unknown } = {}) => {
     const response = await fetch(`${started.url}${path}`, {
@@ -103,6 +98,17 @@ describe('SSO connections in standalone Mandate', () => {
 
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'mandate-sso-'));
+    idp = await startOidcTestIdp({
+      clients: [
+        {
+          client_id: 'mandate-acme',
+          client_secret: clientSecret,
+          token_endpoint_auth_method: 'client_secret_post',
+          redirect_uris: ['http://127.0.0.1/unused'],
+        },
+      ],
+      users: [{ sub: 'ada', email: 'ada@acme.example' }],
+    });
     jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
     const contexts = allContexts.map((registration) =>
       registration === directoryContext
@@ -130,6 +136,7 @@ describe('SSO connections in standalone Mandate', () => {
   });
   afterAll(async () => {
     await started.app.close();
+    await idp.stop();
     jest.restoreAllMocks();
     await rm(dataDir, { recursive: true, force: true });
   });
@@ -237,31 +244,37 @@ describe('SSO connections in standalone Mandate', () => {
     expect((await call(connections(acme))).body['data']).toHaveLength(2);
   });
 
-  it('keeps OIDC client secrets sealed: accepted, never returned, opened only for the protocol module', async () => {
-    const secret = 'the-client-secret-of-acme-entra';
+  it('keeps OIDC client secrets sealed: accepted, never returned, yet usable to test the connection', async () => {
     const created = await call(connections(acme), {
       body: {
         kind: 'oidc',
         name: 'Entra ID',
         oidc: {
-          issuer: 'https://login.microsoftonline.example/acme/v2.0',
+          issuer: idp.issuer,
           clientId: 'mandate-acme',
           clientAuth: 'client_secret_post',
-          clientSecret: secret,
+          clientSecret,
           identity: 'entra_tid_oid',
         },
         attributeMapping: { preset: 'oidc' },
+        domains: ['acme.example'],
       },
     });
     expect(created.status).toBe(201);
     const id = created.body['id'] as string;
     createdIds['oidc'] = id;
     expect(created.body).toMatchObject({
-      oidc: { clientAuth: 'client_secret_post', hasClientSecret: true, identity: 'entra_tid_oid' },
+      oidc: {
+        issuer: idp.issuer,
+        clientAuth: 'client_secret_post',
+        hasClientSecret: true,
+        identity: 'entra_tid_oid',
+      },
+      attributeMapping: { email: 'email', givenName: 'given_name', displayName: 'name' },
       serviceProvider: { kind: 'oidc', redirectUri: `${started.url}/sso/oidc/${id}/callback` },
     });
     for (const answer of [created, await call(`${connections(acme)}/${id}`), await call(connections(acme))])
-      expect(answer.text).not.toContain(secret);
+      expect(answer.text).not.toContain(clientSecret);
 
     const renamed = await call(`${connections(acme)}/${id}`, { method: 'PATCH', body: { name: 'Entra' } });
     expect(renamed.body).toMatchObject({
@@ -270,16 +283,15 @@ describe('SSO connections in standalone Mandate', () => {
       oidc: { hasClientSecret: true },
     });
 
-    const protocols = started.app.get(ConnectionProtocols);
-    protocols.registerProbe('oidc', {
-      test: (connection) => {
-        probed.push(connection);
-        return Promise.resolve({ ok: true });
-      },
+    // The relying party's own test runs discovery against the IdP with the opened secret.
+    const tested = await call(`${connections(acme)}/${id}/test`, { body: {} });
+    expect(tested.status).toBe(200);
+    expect(tested.body['lastTest']).toMatchObject({
+      ok: true,
+      settingsVersion: 1,
+      current: true,
+      reason: null,
     });
-    expect((await call(`${connections(acme)}/${id}/test`, { body: {} })).status).toBe(200);
-    const [seen] = probed;
-    expect(seen?.openSecret(seen.oidc!.sealedClientSecret!)).toBe(secret);
   });
 
   it("answers 404 for another organization's connection, whatever the operation", async () => {
@@ -318,24 +330,20 @@ describe('SSO connections in standalone Mandate', () => {
   });
 
   it('enables only after the current settings passed a test and its domains are verified', async () => {
-    const id = createdIds['metadata']!;
-    const path = `${connections(acme)}/${id}`;
-    started.app.get(ConnectionProtocols).registerProbe('saml', {
-      test: (connection) => {
-        probed.push(connection);
-        return Promise.resolve(nextTest);
+    const unreachable = await call(connections(acme), {
+      body: {
+        kind: 'oidc',
+        name: 'Nowhere',
+        oidc: { issuer: 'http://127.0.0.1:9/nowhere', clientId: 'c', clientSecret: 'a-secret-nobody-uses' },
       },
     });
-    nextTest = { ok: false, reason: 'idp_unreachable', message: 'The IdP did not answer' };
-    const failed = await call(`${path}/test`, { body: {} });
-    expect(failed.body['lastTest']).toMatchObject({ ok: false, reason: 'idp_unreachable', current: true });
-    expect((await call(`${path}/enable`, { body: {} })).body['code']).toBe('AUTHN_CONNECTION_TEST_FAILED');
+    const nowhere = `${connections(acme)}/${unreachable.body['id'] as string}`;
+    const failed = await call(`${nowhere}/test`, { body: {} });
+    expect(failed.body['lastTest']).toMatchObject({ ok: false, current: true });
+    expect((failed.body['lastTest'] as Body)['reason']).toMatch(/^oidc_/);
+    expect((await call(`${nowhere}/enable`, { body: {} })).body['code']).toBe('AUTHN_CONNECTION_TEST_FAILED');
 
-    nextTest = { ok: true };
-    expect((await call(`${path}/test`, { body: {} })).body['lastTest']).toMatchObject({
-      ok: true,
-      settingsVersion: 1,
-    });
+    const path = `${connections(acme)}/${createdIds['oidc']!}`;
     const unverified = await call(`${path}/enable`, { body: {} });
     expect([unverified.status, unverified.body['code']]).toEqual([
       412,
@@ -349,69 +357,67 @@ describe('SSO connections in standalone Mandate', () => {
       return answer.status === 200 ? answer : null;
     });
     expect(enabled.body).toMatchObject({ status: 'enabled', settingsVersion: 1 });
-    expect(probed.at(-1)?.serviceProvider).toEqual(enabled.body['serviceProvider'] as Body);
   });
 
-  it('changing the IdP of an enabled connection disables it until the new settings pass a test', async () => {
-    const path = `${connections(acme)}/${createdIds['fields']!}`;
-    nextTest = { ok: true };
-    await call(`${path}/test`, { body: {} });
-    expect((await call(`${path}/enable`, { body: {} })).body['status']).toBe('enabled');
-    const changed = await call(path, { method: 'PATCH', body: { saml: { clockSkewSeconds: 30 } } });
+  it('changing the IdP settings of an enabled connection disables it until they pass a test', async () => {
+    const path = `${connections(acme)}/${createdIds['oidc']!}`;
+    const changed = await call(path, { method: 'PATCH', body: { oidc: { scopes: ['openid', 'email'] } } });
     expect(changed.body).toMatchObject({
       status: 'disabled',
       settingsVersion: 2,
+      oidc: { scopes: ['openid', 'email'], hasClientSecret: true },
       lastTest: { ok: true, settingsVersion: 1, current: false },
     });
     expect((await call(`${path}/enable`, { body: {} })).body['code']).toBe('AUTHN_CONNECTION_NOT_TESTED');
+    expect((await call(`${path}/test`, { body: {} })).body['lastTest']).toMatchObject({
+      ok: true,
+      settingsVersion: 2,
+    });
+    expect((await call(`${path}/enable`, { body: {} })).body['status']).toBe('enabled');
   });
 
   it('discovers the connection by verified email domain, and lets other users sign in another way', async () => {
-    const okta = createdIds['metadata']!;
+    const entra = createdIds['oidc']!;
     expect(await discover({ email: 'Ada@ACME.example' })).toEqual({
       kind: 'connection',
       orgId: acme,
-      connectionId: okta,
+      connectionId: entra,
     });
+    // A second verified domain: served while the connection lists it, then by no connection, so its
+    // users sign in another way (organizations with SSO and non-SSO users).
     await verifyDomain(acme, 'partners.acme.example');
-    // A verified domain of the organization that no connection serves: those users do not use SSO.
-    await eventually(async () => {
-      const rows = await call(`/api/v1/organizations/${acme}/domains`);
-      return (rows.body['data'] as { status: string }[]).every((domain) => domain.status === 'verified');
+    const path = `${connections(acme)}/${entra}`;
+    const both = { method: 'PATCH', body: { domains: ['acme.example', 'partners.acme.example'] } };
+    await eventually(async () => (await call(path, both)).status === 200);
+    expect(await discover({ email: 'pat@partners.acme.example' })).toEqual({
+      kind: 'connection',
+      orgId: acme,
+      connectionId: entra,
     });
+    const narrowed = await call(path, { method: 'PATCH', body: { domains: ['acme.example'] } });
+    expect(narrowed.body).toMatchObject({ status: 'enabled', domains: ['acme.example'] });
     expect(await discover({ email: 'pat@partners.acme.example' })).toEqual({ kind: 'none' });
     expect(await discover({ email: 'eve@unknown.example' })).toEqual({ kind: 'none' });
     expect(await discover({ email: 'ada@acme.example', organizationHint: globex })).toEqual({ kind: 'none' });
-
-    // The organization alone: its only enabled connection, then a choice once it has two.
     expect(await discover({ organizationHint: acme })).toEqual({
       kind: 'connection',
       orgId: acme,
-      connectionId: okta,
+      connectionId: entra,
     });
-    const oidc = createdIds['oidc']!;
-    expect((await call(`${connections(acme)}/${oidc}/enable`, { body: {} })).body['status']).toBe('enabled');
-    expect(await discover({ organizationHint: acme })).toMatchObject({
-      kind: 'organization',
-      orgId: acme,
-      choices: [
-        { connectionId: oidc, name: 'Entra', kind: 'oidc' },
-        { connectionId: okta, name: 'Okta', kind: 'saml' },
-      ],
-    });
-    expect(await discover({ connectionHint: oidc })).toEqual({
+    expect(await discover({ connectionHint: entra, organizationHint: acme })).toEqual({
       kind: 'connection',
       orgId: acme,
-      connectionId: oidc,
+      connectionId: entra,
     });
+    expect(await discover({ connectionHint: createdIds['metadata']! })).toEqual({ kind: 'none' });
 
     // Disabled or deleted connections are never discovered.
-    expect((await call(`${connections(acme)}/${okta}/disable`, { body: {} })).body['status']).toBe(
+    expect((await call(`${connections(acme)}/${entra}/disable`, { body: {} })).body['status']).toBe(
       'disabled',
     );
     expect(await discover({ email: 'ada@acme.example' })).toEqual({ kind: 'none' });
-    expect((await call(`${connections(acme)}/${oidc}`, { method: 'DELETE' })).status).toBe(204);
+    expect((await call(`${connections(acme)}/${entra}`, { method: 'DELETE' })).status).toBe(204);
     expect(await discover({ organizationHint: acme })).toEqual({ kind: 'none' });
-    expect((await call(`${connections(acme)}/${oidc}`)).status).toBe(404);
+    expect((await call(`${connections(acme)}/${entra}`)).status).toBe(404);
   });
 });

@@ -1,3 +1,4 @@
+import { type SettingsEnvironment } from '@mandate/authn-domain';
 import { type RecordedEvent } from '@mandate/kernel';
 import { EventConsumer, type EventConsumerHandler, IdempotentConsumer } from '@mandate/messaging';
 import { type Clock, ContextWriter, PLATFORM_CLOCK, PublicUrl, SecretBox } from '@mandate/platform';
@@ -12,6 +13,7 @@ import {
 import { ConnectionsService } from './connections.service';
 import { HomeRealmDiscovery } from './home-realm-discovery';
 import { httpMetadataFetcher } from './idp-metadata';
+import { oidcConnectionProbe } from './oidc-connection-probe';
 import { ORG_DOMAIN_EVENT_TYPES, OrgDomainsHandler } from './org-domains.handler';
 
 const ORG_DOMAINS = Symbol('AUTHN_ORG_DOMAINS');
@@ -41,42 +43,64 @@ export const connectionControllers = [
   SpMetadataController,
 ];
 
+const CONNECTION_ENVIRONMENT = Symbol('AUTHN_CONNECTION_ENVIRONMENT');
+
 /** The SSO connection registry, discovery and the domain consumer; `secrets` is the context's SecretBox token. */
 export const connectionProviders = (secrets: symbol): Provider[] => [
-  { provide: ConnectionProtocols, useValue: new ConnectionProtocols() },
+  {
+    provide: CONNECTION_ENVIRONMENT,
+    inject: [PublicUrl],
+    useFactory: (url: PublicUrl): (() => SettingsEnvironment) => {
+      const logger = new Logger('SsoConnections');
+      let warned = false;
+      return () => {
+        const allowLoopbackHttp = isDevelopmentInstance(url.value);
+        if (allowLoopbackHttp && !warned) {
+          warned = true;
+          logger.warn(
+            `${url.value} is a loopback http address: SSO connections may use plain-http IdPs on loopback (development only)`,
+          );
+        }
+        return { allowLoopbackHttp };
+      };
+    },
+  },
+  {
+    provide: ConnectionProtocols,
+    inject: [CONNECTION_ENVIRONMENT],
+    useFactory: (environment: () => SettingsEnvironment) =>
+      new ConnectionProtocols().registerProbe('oidc', oidcConnectionProbe(environment)),
+  },
   {
     provide: ConnectionsService,
-    inject: [DataSource, ContextWriter, secrets, ConnectionProtocols, PublicUrl, PLATFORM_CLOCK],
+    inject: [
+      DataSource,
+      ContextWriter,
+      secrets,
+      ConnectionProtocols,
+      PublicUrl,
+      CONNECTION_ENVIRONMENT,
+      PLATFORM_CLOCK,
+    ],
     useFactory: (
       dataSource: DataSource,
       writer: ContextWriter,
       box: SecretBox,
       protocols: ConnectionProtocols,
       url: PublicUrl,
+      environment: () => SettingsEnvironment,
       clock: Clock,
-    ) => {
-      const logger = new Logger('SsoConnections');
-      let warned = false;
-      return new ConnectionsService({
+    ) =>
+      new ConnectionsService({
         dataSource,
         writer,
         secrets: box,
         protocols,
         metadata: httpMetadataFetcher(),
         issuer: () => url.value,
-        environment: () => {
-          const allowLoopbackHttp = isDevelopmentInstance(url.value);
-          if (allowLoopbackHttp && !warned) {
-            warned = true;
-            logger.warn(
-              `${url.value} is a loopback http address: SSO connections may use plain-http IdPs on loopback (development only)`,
-            );
-          }
-          return { allowLoopbackHttp };
-        },
+        environment,
         clock,
-      });
-    },
+      }),
   },
   {
     provide: HomeRealmDiscovery,

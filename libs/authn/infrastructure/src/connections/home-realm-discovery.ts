@@ -33,9 +33,10 @@ export class HomeRealmDiscovery {
       : [];
     const orgIds = [request.organizationHint, owner?.org_id].filter((id): id is string => id !== undefined);
     const rows: DiscoverableRow[] = await this.dataSource.query(
-      `select org_id, connection_id, name, kind, domains from authn.sso_connections
-        where status = 'enabled' and (org_id = any($1::text[]) or connection_id = $2)
-        order by org_id, connection_id limit 1000`,
+      `select c.org_id, c.connection_id, c.name, c.kind, c.domains from authn.sso_connections c
+        join authn.known_organizations o on o.org_id = c.org_id and o.status = 'active'
+        where c.status = 'enabled' and (c.org_id = any($1::text[]) or c.connection_id = $2)
+        order by c.org_id, c.connection_id limit 1000`,
       [orgIds, request.connectionHint ?? null],
     );
     return decideHomeRealm(request, {
