@@ -73,7 +73,7 @@ describe('IdP metadata', () => {
     beforeAll(async () => {
       server = createServer((request, response) => {
         if (request.url === '/metadata') response.end(idpMetadata());
-        else if (request.url === '/slow') setTimeout(() => response.end(idpMetadata()), 2_000);
+        else if (request.url === '/slow') setTimeout(() => response.end(idpMetadata()), 2_000).unref();
         else if (request.url === '/huge') response.end('x'.repeat(200_000));
         else if (request.url === '/moved') response.writeHead(302, { location: '/metadata' }).end();
         else response.writeHead(404).end();
@@ -81,7 +81,13 @@ describe('IdP metadata', () => {
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
       base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     });
-    afterAll(() => new Promise((resolve) => server.close(resolve)));
+    afterAll(
+      () =>
+        new Promise((resolve) => {
+          server.closeAllConnections();
+          server.close(resolve);
+        }),
+    );
 
     const development = { allowLoopbackHttp: true };
     const fetcher = httpMetadataFetcher(500, 100_000);
