@@ -15,5 +15,8 @@ export * from './merkle';
 export * from './checkpoint';
 export * from './verify';
 
-// Log streams to SIEMs: what a delivery attempt leads to.
+// Log streams to SIEMs: destinations, what a delivery attempt leads to, RFC 5424 messages.
 export * from './streams/delivery-policy';
+export * from './streams/stream-destination';
+export * from './streams/streamed-record';
+export * from './streams/syslog-message';

@@ -96,6 +96,10 @@ class AuditSchedules implements OnApplicationBootstrap, OnApplicationShutdown {
   async onApplicationShutdown(): Promise<void> {
     for (const timer of this.timers) clearInterval(timer);
     await this.delivering;
+    // Hand the stream leases back so another replica takes over now rather than after their TTL.
+    await this.streams
+      .stop()
+      .catch((error: unknown) => this.logger.warn(`AUDIT_STREAM_LEASES_KEPT ${String(error)}`));
   }
 
   private every(ms: number, run: () => void): void {

@@ -5,3 +5,7 @@ export * from './connection/connection-settings';
 export * from './connection/connection.decide';
 export * from './connection/home-realm';
 export * from './connection/service-provider-endpoints';
+export * from './mfa/mfa.attempts';
+export * from './mfa/mfa.decide';
+export * from './mfa/mfa.policy';
+export * from './mfa/relying-party';

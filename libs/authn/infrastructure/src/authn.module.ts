@@ -33,6 +33,7 @@ import { HomeRealmDiscovery } from './connections/home-realm-discovery';
 import { GrantsService } from './grants/grants.service';
 import { KeyRing } from './keys/key-ring';
 import { LIFECYCLE_EVENT_PREFIXES, LifecycleHandler } from './lifecycle/lifecycle.handler';
+import { mfaControllers, mfaProviders } from './mfa/mfa.providers';
 import { AuthorizationServerHost, isProtocolPath } from './oauth/authorization-server.host';
 import { CallerAuthentication } from './oauth/caller-authentication';
 import { InteractionController } from './oauth/interaction.controller';
@@ -108,6 +109,7 @@ export class AuthnModule {
         TokenEndpointsController,
         RevocationsController,
         ...connectionControllers,
+        ...mfaControllers,
       ],
       providers: [
         { provide: AUTHN_EVENT_STORE, useValue: eventStore },
@@ -207,6 +209,7 @@ export class AuthnModule {
         LifecycleConsumer,
         AuthnLifecycle,
         ...connectionProviders(AUTHN_SECRETS),
+        ...mfaProviders({ eventStore, secretKey }),
       ],
       exports: [AUTHN_EVENT_STORE, ConnectionProtocols, ConnectionsService, HomeRealmDiscovery],
     };

@@ -16,3 +16,11 @@ export { ConnectionsService } from './connections/connections.service';
 export { HomeRealmDiscovery } from './connections/home-realm-discovery';
 export { readIdpMetadata } from './connections/idp-metadata';
 export { generateSelfSignedCertificate } from './connections/self-signed-certificate';
+export { mfaControllers, mfaMigrations, mfaProviders } from './mfa/mfa.providers';
+export {
+  MfaService,
+  type MfaFactorView,
+  type MfaServiceOptions,
+  type TotpEnrolment,
+  type VerifiedMfa,
+} from './mfa/mfa.service';

@@ -69,6 +69,7 @@ const entity = (activityId: number): Classification => ({ classUid: 3004, activi
 const userAccess = (activityId: number): Classification => ({ classUid: 3005, activityId });
 const groupManagement = (activityId: number): Classification => ({ classUid: 3006, activityId });
 const [CREATE, UPDATE, DELETE] = [1, 3, 4];
+const [MFA_FACTOR_ENABLE, MFA_FACTOR_DISABLE] = [10, 11];
 
 /** The class and activity of each action derived from identity events, where they do not depend on the record. */
 const IDENTITY_ACTIONS: Readonly<Record<string, Classification>> = {
@@ -80,6 +81,13 @@ const IDENTITY_ACTIONS: Readonly<Record<string, Classification>> = {
   'user.updated': entity(UPDATE),
   'client.credentials_rotated': account(3),
   'grant.revoked': authentication(2),
+  'mfa.totp_enrolled': account(OCSF_OTHER_ACTIVITY),
+  'mfa.totp_confirmed': account(MFA_FACTOR_ENABLE),
+  'mfa.webauthn_registered': account(MFA_FACTOR_ENABLE),
+  'mfa.recovery_codes_generated': account(MFA_FACTOR_ENABLE),
+  'mfa.factor_removed': account(MFA_FACTOR_DISABLE),
+  'mfa.factor_used': authentication(OCSF_OTHER_ACTIVITY),
+  'mfa.recovery_code_used': authentication(OCSF_OTHER_ACTIVITY),
   'group.member_added': groupManagement(3),
   'group.member_removed': groupManagement(4),
   'mandate.granted': userAccess(1),

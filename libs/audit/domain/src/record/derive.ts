@@ -40,6 +40,13 @@ import {
   MandateResumedV1,
   MandateRevokedV1,
   MandateSuspendedV1,
+  MfaFactorRemovedV1,
+  MfaFactorUsedV1,
+  MfaRecoveryCodesGeneratedV1,
+  MfaRecoveryCodeUsedV1,
+  MfaTotpConfirmedV1,
+  MfaTotpEnrolledV1,
+  MfaWebauthnRegisteredV1,
   ModelWrittenV1,
   OrganizationCreatedV1,
   OrganizationDeletedV1,
@@ -543,6 +550,45 @@ const RULES: readonly Rule[] = [
   on(ConnectionDeletedV1, (data) => ({
     targets: [target('connection', data.connectionId), organization(data.orgId)],
     metadata: { deletedAt: data.deletedAt },
+  })),
+
+  // -- authn: second factors (secrets, public keys and code hashes stay out) --
+  on(MfaTotpEnrolledV1, (data) => ({
+    targets: [target('user', data.userId), target('mfa_factor', data.factorId)],
+    metadata: { kind: 'totp', algorithm: data.algorithm, digits: data.digits, period: data.period },
+  })),
+  on(MfaTotpConfirmedV1, (data) => ({
+    targets: [target('user', data.userId), target('mfa_factor', data.factorId)],
+    metadata: { kind: 'totp', confirmedAt: data.confirmedAt },
+  })),
+  on(MfaWebauthnRegisteredV1, (data) => ({
+    targets: [target('user', data.userId), target('mfa_factor', data.factorId, data.name)],
+    metadata: {
+      kind: 'webauthn',
+      name: data.name,
+      aaguid: data.aaguid,
+      transports: data.transports,
+      deviceType: data.deviceType,
+      backedUp: data.backedUp,
+      userVerified: data.userVerified,
+    },
+  })),
+  on(MfaRecoveryCodesGeneratedV1, (data) => ({
+    targets: [target('user', data.userId), target('mfa_factor', data.factorId)],
+    metadata: { kind: 'recovery_codes', count: data.codeHashes.length },
+  })),
+  on(MfaRecoveryCodeUsedV1, (data) => ({
+    targets: [target('user', data.userId), target('mfa_factor', data.factorId)],
+    metadata: { kind: 'recovery_codes', remaining: data.remaining },
+  })),
+  on(MfaFactorUsedV1, (data) => ({
+    targets: [target('user', data.userId), target('mfa_factor', data.factorId)],
+    metadata: { kind: data.kind, ...(data.kind === 'webauthn' && { userVerified: data.userVerified }) },
+  })),
+  on(MfaFactorRemovedV1, (data) => ({
+    targets: [target('user', data.userId), target('mfa_factor', data.factorId)],
+    reason: data.reason,
+    metadata: { kind: data.kind },
   })),
 
   // -- authz: policy --

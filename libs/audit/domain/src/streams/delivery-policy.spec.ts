@@ -1,4 +1,4 @@
-import { afterAttempt, RETRY_SCHEDULE_MS } from './delivery-policy';
+import { afterAttempt, httpAttemptResult, nextAfter, RETRY_SCHEDULE_MS } from './delivery-policy';
 
 describe('what a log stream does after an attempt', () => {
   it('is delivered by any 2xx', () => {
@@ -19,5 +19,36 @@ describe('what a log stream does after an attempt', () => {
 
   it('disables the stream on 410 Gone', () => {
     expect(afterAttempt(410, 1)).toEqual({ next: 'disable' });
+  });
+});
+
+describe('the same policy for every kind of destination', () => {
+  it('retries a refused Kafka or syslog attempt, then dead-letters it', () => {
+    const refused = {
+      result: 'refused',
+      status: null,
+      error: 'ECONNREFUSED',
+      retryAfterSeconds: null,
+    } as const;
+    expect(nextAfter(refused, 1)).toEqual({ next: 'retry', delayMs: RETRY_SCHEDULE_MS[0] });
+    expect(nextAfter(refused, RETRY_SCHEDULE_MS.length + 1)).toEqual({ next: 'dead_letter' });
+    expect(nextAfter({ result: 'accepted', status: null }, 0)).toEqual({ next: 'delivered' });
+  });
+
+  it('reads an HTTP answer as accepted, refused or gone', () => {
+    expect(httpAttemptResult(204)).toEqual({ result: 'accepted', status: 204 });
+    expect(httpAttemptResult(410)).toMatchObject({ result: 'gone' });
+    expect(httpAttemptResult(null, 'timeout')).toEqual({
+      result: 'refused',
+      status: null,
+      error: 'timeout',
+      retryAfterSeconds: null,
+    });
+    expect(httpAttemptResult(503, null, 7)).toEqual({
+      result: 'refused',
+      status: 503,
+      error: 'HTTP 503',
+      retryAfterSeconds: 7,
+    });
   });
 });

@@ -41,6 +41,13 @@ import {
   MandateResumedV1,
   MandateRevokedV1,
   MandateSuspendedV1,
+  MfaFactorRemovedV1,
+  MfaFactorUsedV1,
+  MfaRecoveryCodesGeneratedV1,
+  MfaRecoveryCodeUsedV1,
+  MfaTotpConfirmedV1,
+  MfaTotpEnrolledV1,
+  MfaWebauthnRegisteredV1,
   ModelWrittenV1,
   OrganizationCreatedV1,
   OrganizationDeletedV1,
@@ -79,6 +86,7 @@ export const mandateId = 'mdt_01jqk6ry4b00000000000000d1';
 export const clientId = 'cli_invoices_agent';
 export const grantId = 'grt_01jqk6ry4b00000000000000t1';
 export const connectionId = 'con_01jqk6ry4b00000000000000c1';
+export const mfaFactorId = 'mfa_01jqk6ry4b00000000000000f1';
 export const correlationId = '01963c5e-0000-7000-8000-00000000c0c0';
 export const t0 = new Date('2026-03-02T09:00:00.000Z');
 const at = t0.toISOString();
@@ -149,6 +157,7 @@ const connectionPolicy = {
   mfa: { required: true },
   domains: ['example.com'],
 };
+const mfaKey = { orgId, userId, factorId: mfaFactorId };
 const tuple = { object: 'invoice:42', relation: 'approver', subject: `user:${userId}` };
 
 /** One stored event of every integration event type of the directory, authn and authz contexts. */
@@ -431,6 +440,45 @@ export const oneEventOfEachType = (): RecordedEvent[] => [
     revokedAt: at,
     expiresAt: at,
   }),
+  recorded(MfaTotpEnrolledV1, {
+    ...mfaKey,
+    sealedSecret: 'v1.sealed-totp-secret',
+    algorithm: 'SHA1',
+    digits: 6,
+    period: 30,
+    enrolledAt: at,
+  }),
+  recorded(MfaTotpConfirmedV1, { ...mfaKey, timeStep: 59_000_000, confirmedAt: at }),
+  recorded(MfaWebauthnRegisteredV1, {
+    ...mfaKey,
+    credentialId: 'Y3JlZGVudGlhbC0x',
+    publicKey: 'cHVibGljLWtleQ',
+    counter: 0,
+    transports: ['usb', 'nfc'],
+    name: 'YubiKey 5',
+    aaguid: 'cb69481e-8ff7-4039-93ec-0a2729a154a8',
+    userVerified: true,
+    deviceType: 'singleDevice',
+    backedUp: false,
+    registeredAt: at,
+  }),
+  recorded(MfaRecoveryCodesGeneratedV1, {
+    ...mfaKey,
+    codeHashes: Array.from({ length: 10 }, (_, index) =>
+      index === 0 ? secretHash : index.toString(16).repeat(64),
+    ),
+    generatedAt: at,
+  }),
+  recorded(MfaRecoveryCodeUsedV1, { ...mfaKey, codeIndex: 3, remaining: 9, usedAt: at }),
+  recorded(MfaFactorUsedV1, {
+    ...mfaKey,
+    kind: 'webauthn',
+    timeStep: null,
+    counter: 7,
+    userVerified: true,
+    usedAt: at,
+  }),
+  recorded(MfaFactorRemovedV1, { ...mfaKey, kind: 'totp', reason: 'admin', removedAt: at }),
   recorded(RoleCreatedV1, {
     orgId,
     roleId,

@@ -117,4 +117,48 @@ export class CreateAuditStreams1767830400000 implements MigrationInterface {
   }
 }
 
-export const auditMigrations = [CreateAuditLog1767744000000, CreateAuditStreams1767830400000];
+/**
+ * Streams to Kafka and syslog besides HTTP: the destination as JSON (never a secret: the HTTP signing
+ * secret or a SASL password is sealed in `sealed_secret`, absent for syslog), and a lease so that one
+ * replica at a time delivers a stream (`leased_by` until `lease_until`, by the database's clock).
+ */
+export class AuditStreamDestinationsAndLeases1768089600000 implements MigrationInterface {
+  readonly name = 'AuditStreamDestinationsAndLeases1768089600000';
+
+  async up(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query('alter table audit.streams add column destination jsonb');
+    await queryRunner.query(
+      "update audit.streams set destination = jsonb_build_object('kind', 'http', 'url', url)",
+    );
+    await queryRunner.query('alter table audit.streams alter column destination set not null');
+    await queryRunner.query('alter table audit.streams drop column url');
+    await queryRunner.query('alter table audit.streams alter column sealed_secret drop not null');
+    await queryRunner.query('alter table audit.streams drop constraint streams_kind_check');
+    await queryRunner.query(
+      "alter table audit.streams add constraint streams_kind_check check (kind in ('http', 'kafka', 'syslog') and destination ->> 'kind' = kind)",
+    );
+    await queryRunner.query('alter table audit.streams add column leased_by text');
+    await queryRunner.query('alter table audit.streams add column lease_until timestamptz');
+  }
+
+  async down(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query("delete from audit.streams where kind <> 'http'");
+    await queryRunner.query('alter table audit.streams drop column lease_until');
+    await queryRunner.query('alter table audit.streams drop column leased_by');
+    await queryRunner.query('alter table audit.streams drop constraint streams_kind_check');
+    await queryRunner.query(
+      "alter table audit.streams add constraint streams_kind_check check (kind in ('http'))",
+    );
+    await queryRunner.query('alter table audit.streams alter column sealed_secret set not null');
+    await queryRunner.query('alter table audit.streams add column url text');
+    await queryRunner.query("update audit.streams set url = destination ->> 'url'");
+    await queryRunner.query('alter table audit.streams alter column url set not null');
+    await queryRunner.query('alter table audit.streams drop column destination');
+  }
+}
+
+export const auditMigrations = [
+  CreateAuditLog1767744000000,
+  CreateAuditStreams1767830400000,
+  AuditStreamDestinationsAndLeases1768089600000,
+];
