@@ -1,6 +1,7 @@
 export * from './authn-events';
 export * from './authz-events';
 export * from './cloud-events';
+export * from './connection-events';
 export * from './directory-events';
 export { ContractViolation, type ContractViolationCode, type WireResult } from './contract-violation';
 export * from './integration-events';

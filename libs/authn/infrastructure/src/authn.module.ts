@@ -26,6 +26,10 @@ import { type NextFunction, type Request, type Response } from 'express';
 import { DataSource } from 'typeorm';
 import { ClientsController } from './clients/clients.controller';
 import { ClientsService } from './clients/clients.service';
+import { ConnectionProtocols } from './connections/connection-ports';
+import { connectionControllers, connectionProviders } from './connections/connections.providers';
+import { ConnectionsService } from './connections/connections.service';
+import { HomeRealmDiscovery } from './connections/home-realm-discovery';
 import { GrantsService } from './grants/grants.service';
 import { KeyRing } from './keys/key-ring';
 import { LIFECYCLE_EVENT_PREFIXES, LifecycleHandler } from './lifecycle/lifecycle.handler';
@@ -104,6 +108,7 @@ export class AuthnModule {
         InteractionController,
         TokenEndpointsController,
         RevocationsController,
+        ...connectionControllers,
         ...mfaControllers,
       ],
       providers: [
@@ -203,9 +208,10 @@ export class AuthnModule {
         },
         LifecycleConsumer,
         AuthnLifecycle,
+        ...connectionProviders(AUTHN_SECRETS),
         ...mfaProviders({ eventStore, secretKey }),
       ],
-      exports: [AUTHN_EVENT_STORE],
+      exports: [AUTHN_EVENT_STORE, ConnectionProtocols, ConnectionsService, HomeRealmDiscovery],
     };
   }
 }

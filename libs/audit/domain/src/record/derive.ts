@@ -9,6 +9,12 @@ import {
   ClientCredentialsRotatedV1,
   ClientDeletedV1,
   ClientRegisteredV1,
+  ConnectionCreatedV1,
+  ConnectionDeletedV1,
+  ConnectionDisabledV1,
+  ConnectionEnabledV1,
+  ConnectionTestedV1,
+  ConnectionUpdatedV1,
   contextOf,
   DirectoryAttributesDeclaredV1,
   DirectoryCreatedV1,
@@ -61,6 +67,7 @@ import {
   UserProvisionedV1,
   UserReactivatedV1,
   UserUpdatedV1,
+  type ConnectionCreated,
 } from '@mandate/contracts';
 import { type Actor, type Event, type RecordedEvent } from '@mandate/kernel';
 import {
@@ -189,6 +196,42 @@ const tupleSummary = (tuples: readonly unknown[]) => ({
   count: tuples.length,
   tuples: tuples.slice(0, TUPLES_IN_METADATA),
   ...(tuples.length > TUPLES_IN_METADATA && { truncated: true }),
+});
+
+/** What an auditor needs of a connection's settings: the IdP and the security switches, never a secret. */
+const connectionSummary = (data: {
+  saml: ConnectionCreated['data']['saml'];
+  oidc: ConnectionCreated['data']['oidc'];
+  policy: ConnectionCreated['data']['policy'];
+}) => ({
+  ...(data.saml && {
+    saml: {
+      idpSource: data.saml.idpSource,
+      idpEntityId: data.saml.idpEntityId,
+      idpSsoUrl: data.saml.idpSsoUrl,
+      idpCertificates: data.saml.idpCertificates.length,
+      wantAssertionsSigned: data.saml.wantAssertionsSigned,
+      allowUnsignedAssertions: data.saml.allowUnsignedAssertions,
+      signAuthnRequests: data.saml.signAuthnRequests,
+      allowIdpInitiated: data.saml.allowIdpInitiated,
+      relayStateAllowList: data.saml.relayStateAllowList,
+      clockSkewSeconds: data.saml.clockSkewSeconds,
+    },
+  }),
+  ...(data.oidc && {
+    oidc: {
+      issuer: data.oidc.issuer,
+      clientId: data.oidc.clientId,
+      clientAuth: data.oidc.clientAuth,
+      privateKeyId: data.oidc.privateKeyId,
+      scopes: data.oidc.scopes,
+      identity: data.oidc.identity,
+    },
+  }),
+  domains: data.policy.domains,
+  jit: data.policy.jit,
+  mfaRequired: data.policy.mfa.required,
+  groupRoleMappings: data.policy.groupRoleMappings.length,
 });
 
 const RULES: readonly Rule[] = [
@@ -462,6 +505,51 @@ const RULES: readonly Rule[] = [
       revokedAt: data.revokedAt,
       expiresAt: data.expiresAt,
     },
+  })),
+
+  // -- authn: SSO connections (secrets stay out: only whether the connection holds them) --
+  on(ConnectionCreatedV1, (data) => ({
+    targets: [target('connection', data.connectionId, data.name), organization(data.orgId)],
+    metadata: {
+      kind: data.kind,
+      name: data.name,
+      ...connectionSummary(data),
+      settingsVersion: data.settingsVersion,
+      createdAt: data.createdAt,
+    },
+  })),
+  on(ConnectionUpdatedV1, (data) => ({
+    targets: [target('connection', data.connectionId, data.name), organization(data.orgId)],
+    metadata: {
+      name: data.name,
+      changed: data.changed,
+      ...connectionSummary(data),
+      settingsVersion: data.settingsVersion,
+      updatedAt: data.updatedAt,
+    },
+  })),
+  on(ConnectionTestedV1, (data) => ({
+    targets: [target('connection', data.connectionId), organization(data.orgId)],
+    ...(data.reason !== null && { reason: data.reason }),
+    metadata: {
+      ok: data.ok,
+      settingsVersion: data.settingsVersion,
+      message: data.message,
+      testedAt: data.testedAt,
+    },
+  })),
+  on(ConnectionEnabledV1, (data) => ({
+    targets: [target('connection', data.connectionId), organization(data.orgId)],
+    metadata: { settingsVersion: data.settingsVersion, enabledAt: data.enabledAt },
+  })),
+  on(ConnectionDisabledV1, (data) => ({
+    targets: [target('connection', data.connectionId), organization(data.orgId)],
+    reason: data.reason,
+    metadata: { disabledAt: data.disabledAt },
+  })),
+  on(ConnectionDeletedV1, (data) => ({
+    targets: [target('connection', data.connectionId), organization(data.orgId)],
+    metadata: { deletedAt: data.deletedAt },
   })),
 
   // -- authn: second factors (secrets, public keys and code hashes stay out) --

@@ -9,6 +9,12 @@ import {
   ClientCredentialsRotatedV1,
   ClientDeletedV1,
   ClientRegisteredV1,
+  ConnectionCreatedV1,
+  ConnectionDeletedV1,
+  ConnectionDisabledV1,
+  ConnectionEnabledV1,
+  ConnectionTestedV1,
+  ConnectionUpdatedV1,
   DirectoryAttributesDeclaredV1,
   DirectoryCreatedV1,
   DirectoryDeletedV1,
@@ -79,6 +85,7 @@ export const mappingId = 'map_01jqk6ry4b00000000000000m1';
 export const mandateId = 'mdt_01jqk6ry4b00000000000000d1';
 export const clientId = 'cli_invoices_agent';
 export const grantId = 'grt_01jqk6ry4b00000000000000t1';
+export const connectionId = 'con_01jqk6ry4b00000000000000c1';
 export const mfaFactorId = 'mfa_01jqk6ry4b00000000000000f1';
 export const correlationId = '01963c5e-0000-7000-8000-00000000c0c0';
 export const t0 = new Date('2026-03-02T09:00:00.000Z');
@@ -137,6 +144,19 @@ const secretHash = 'a'.repeat(64);
 const userKey = { orgId, directoryId, userId };
 const groupKey = { orgId, directoryId, groupId };
 const mandateKey = { orgId, mandateId, userId, agentId };
+const connectionPolicy = {
+  attributeMapping: {
+    email: 'email',
+    givenName: 'given_name',
+    familyName: 'family_name',
+    displayName: 'name',
+    groups: 'groups',
+  },
+  groupRoleMappings: [{ group: 'Finance', role: 'approver' }],
+  jit: { enabled: true, defaultRoles: ['member'] },
+  mfa: { required: true },
+  domains: ['example.com'],
+};
 const mfaKey = { orgId, userId, factorId: mfaFactorId };
 const tuple = { object: 'invoice:42', relation: 'approver', subject: `user:${userId}` };
 
@@ -340,6 +360,62 @@ export const oneEventOfEachType = (): RecordedEvent[] => [
   }),
   recorded(ClientCredentialsRotatedV1, { orgId, clientId, secretHash, jwks: null, rotatedAt: at }),
   recorded(ClientDeletedV1, { orgId, clientId, deletedAt: at }),
+  recorded(ConnectionCreatedV1, {
+    orgId,
+    connectionId,
+    kind: 'oidc',
+    name: 'Entra ID',
+    saml: null,
+    oidc: {
+      issuer: 'https://login.microsoftonline.com/tenant/v2.0',
+      clientId: 'mandate',
+      clientAuth: 'client_secret_basic',
+      sealedClientSecret: 'v1.sealed.client.secret',
+      sealedPrivateKeyJwk: null,
+      privateKeyId: null,
+      scopes: ['openid', 'email', 'profile'],
+      identity: 'entra_tid_oid',
+    },
+    policy: connectionPolicy,
+    settingsVersion: 1,
+    createdAt: at,
+  }),
+  recorded(ConnectionUpdatedV1, {
+    orgId,
+    connectionId,
+    name: 'Okta',
+    saml: {
+      idpSource: 'fields',
+      metadataUrl: null,
+      idpEntityId: 'http://www.okta.com/exk1',
+      idpSsoUrl: 'https://acme.okta.com/app/sso/saml',
+      idpCertificates: ['-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----'],
+      wantAssertionsSigned: true,
+      allowUnsignedAssertions: false,
+      signAuthnRequests: true,
+      allowIdpInitiated: false,
+      relayStateAllowList: [],
+      clockSkewSeconds: 60,
+      spSigning: { certificatePem: 'sp-certificate', sealedPrivateKey: 'v1.sealed.sp.key' },
+    },
+    oidc: null,
+    policy: connectionPolicy,
+    settingsVersion: 2,
+    changed: ['saml'],
+    updatedAt: at,
+  }),
+  recorded(ConnectionTestedV1, {
+    orgId,
+    connectionId,
+    settingsVersion: 2,
+    ok: false,
+    reason: 'metadata_unreachable',
+    message: 'The IdP did not answer',
+    testedAt: at,
+  }),
+  recorded(ConnectionEnabledV1, { orgId, connectionId, settingsVersion: 2, enabledAt: at }),
+  recorded(ConnectionDisabledV1, { orgId, connectionId, reason: 'settings_changed', disabledAt: at }),
+  recorded(ConnectionDeletedV1, { orgId, connectionId, deletedAt: at }),
   recorded(GrantIssuedV1, {
     orgId,
     grantId,

@@ -132,4 +132,50 @@ export class CreateAuthnPrincipalViews1767657600000 implements MigrationInterfac
   }
 }
 
-export const authnMigrations = [CreateAuthnReadModels1767571200000, CreateAuthnPrincipalViews1767657600000];
+/** SSO connections per organization, and the organizations' verified domains learnt from the directory. */
+export class CreateAuthnSsoConnections1780000000000 implements MigrationInterface {
+  readonly name = 'CreateAuthnSsoConnections1780000000000';
+
+  async up(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query(`
+      create table authn.sso_connections (
+        org_id           text not null,
+        connection_id    text not null,
+        kind             text not null check (kind in ('saml', 'oidc')),
+        name             text not null,
+        status           text not null check (status in ('disabled', 'enabled', 'deleted')),
+        saml             jsonb,
+        oidc             jsonb,
+        policy           jsonb not null,
+        domains          text[] not null,
+        settings_version integer not null,
+        last_test        jsonb,
+        version          integer not null,
+        created_at       timestamptz not null,
+        updated_at       timestamptz not null,
+        primary key (org_id, connection_id)
+      )`);
+    await queryRunner.query(
+      'create unique index sso_connections_id_idx on authn.sso_connections (connection_id)',
+    );
+    await queryRunner.query(`
+      create table authn.org_domains (
+        org_id      text not null,
+        domain      text not null,
+        verified_at timestamptz not null,
+        primary key (org_id, domain)
+      )`);
+    await queryRunner.query('create unique index org_domains_domain_idx on authn.org_domains (domain)');
+  }
+
+  async down(queryRunner: QueryRunner): Promise<void> {
+    for (const table of ['org_domains', 'sso_connections'])
+      await queryRunner.query(`drop table authn.${table}`);
+  }
+}
+
+export const authnMigrations = [
+  CreateAuthnReadModels1767571200000,
+  CreateAuthnPrincipalViews1767657600000,
+  CreateAuthnSsoConnections1780000000000,
+];

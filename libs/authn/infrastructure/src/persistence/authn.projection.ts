@@ -8,6 +8,7 @@ import {
 import { type EventStore, type Subscription } from '@mandate/eventstore';
 import { type GlobalPosition, type RecordedEvent } from '@mandate/kernel';
 import { type DataSource, type EntityManager } from 'typeorm';
+import { applyConnectionEvent, CONNECTION_EVENT_PREFIX } from '../connections/connection.projection';
 
 const PROJECTION = 'authn.read-models';
 
@@ -27,7 +28,7 @@ export class AuthnProjection {
   ): Promise<AuthnProjection> {
     const subscription = await store.subscribe({
       subscriptionId: `projection:${PROJECTION}`,
-      filter: { typePrefixes: ['authn.client.', 'authn.grant.'] },
+      filter: { typePrefixes: ['authn.client.', 'authn.grant.', CONNECTION_EVENT_PREFIX] },
       batchSize: 500,
       handle: async (events) => {
         await dataSource.transaction(async (manager) => {
@@ -50,7 +51,9 @@ export class AuthnProjection {
 
 const apply = async (manager: EntityManager, event: RecordedEvent): Promise<void> => {
   const at = event.occurredAt;
-  if (ClientRegisteredV1.is(event)) {
+  if (event.type.startsWith(CONNECTION_EVENT_PREFIX)) {
+    await applyConnectionEvent(manager, event);
+  } else if (ClientRegisteredV1.is(event)) {
     const d = event.data;
     await manager.query(
       `insert into authn.clients (client_id, org_id, name, kind, agent_id, redirect_uris, grant_types, auth_method,
