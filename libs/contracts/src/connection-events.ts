@@ -72,7 +72,12 @@ export const attributeMappingSchema = z.strictObject({
 export const connectionPolicySchema = z.strictObject({
   attributeMapping: attributeMappingSchema,
   groupRoleMappings: z.array(z.strictObject({ group: z.string().min(1).max(500), role: roleKey })).max(500),
-  jit: z.strictObject({ enabled: z.boolean(), defaultRoles: z.array(roleKey).max(50) }),
+  jit: z.strictObject({
+    enabled: z.boolean(),
+    defaultRoles: z.array(roleKey).max(50),
+    /** A first login may link an existing user of the organization with the same email (off when absent). */
+    linkByEmail: z.boolean().optional(),
+  }),
   mfa: z.strictObject({ required: z.boolean() }),
   /** The verified domains of the organization whose users this connection signs in. */
   domains: z.array(domainName).max(100),

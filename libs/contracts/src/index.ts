@@ -5,6 +5,7 @@ export * from './connection-events';
 export * from './directory-events';
 export { ContractViolation, type ContractViolationCode, type WireResult } from './contract-violation';
 export * from './integration-events';
+export * from './login-events';
 export * from './mfa-events';
 export * from './organization-events';
 export * from './topics';

@@ -9,3 +9,7 @@ export * from './mfa/mfa.attempts';
 export * from './mfa/mfa.decide';
 export * from './mfa/mfa.policy';
 export * from './mfa/relying-party';
+export * from './login/first-login';
+export * from './login/login-attempt';
+export * from './login/login-failure';
+export * from './login/sso-profile';

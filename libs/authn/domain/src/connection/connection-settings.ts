@@ -88,7 +88,11 @@ export interface PolicyInput {
     (Partial<AttributeMapping> & { readonly preset?: string | undefined }) | undefined;
   readonly groupRoleMappings?: readonly { readonly group: string; readonly role: string }[] | undefined;
   readonly jit?:
-    | { readonly enabled?: boolean | undefined; readonly defaultRoles?: readonly string[] | undefined }
+    | {
+        readonly enabled?: boolean | undefined;
+        readonly defaultRoles?: readonly string[] | undefined;
+        readonly linkByEmail?: boolean | undefined;
+      }
     | undefined;
   readonly mfa?: { readonly required?: boolean | undefined } | undefined;
   readonly domains?: readonly string[] | undefined;
@@ -505,7 +509,11 @@ const validPolicy = (kind: ConnectionKind, input: PolicyInput, faults: Faults): 
   return {
     attributeMapping,
     groupRoleMappings: [...uniqueMappings.values()],
-    jit: { enabled: input.jit?.enabled ?? false, defaultRoles },
+    jit: {
+      enabled: input.jit?.enabled ?? false,
+      defaultRoles,
+      ...(input.jit?.linkByEmail === true && { linkByEmail: true }),
+    },
     mfa: { required: input.mfa?.required ?? false },
     domains: [...new Set(domains)].sort(),
   };

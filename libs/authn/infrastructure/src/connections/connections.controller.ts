@@ -46,7 +46,11 @@ const policy = {
     .max(500)
     .optional(),
   jit: z
-    .strictObject({ enabled: z.boolean().optional(), defaultRoles: z.array(text(100)).max(50).optional() })
+    .strictObject({
+      enabled: z.boolean().optional(),
+      defaultRoles: z.array(text(100)).max(50).optional(),
+      linkByEmail: z.boolean().optional(),
+    })
     .optional(),
   mfa: z.strictObject({ required: z.boolean().optional() }).optional(),
   domains: z.array(text(253)).max(100).optional(),
