@@ -44,6 +44,7 @@ import { TokenState } from './oauth/token-state';
 import { AuthnProjection } from './persistence/authn.projection';
 import { RevocationFeed } from './revocations/revocation-feed';
 import { RevocationsController } from './revocations/revocations.controller';
+import { ssoLoginControllers, ssoLoginProviders } from './sso/login/sso-login.providers';
 
 export const AUTHN_EVENT_STORE = Symbol('AUTHN_EVENT_STORE');
 const LIFECYCLE = Symbol('AUTHN_LIFECYCLE');
@@ -110,6 +111,7 @@ export class AuthnModule {
         RevocationsController,
         ...connectionControllers,
         ...mfaControllers,
+        ...ssoLoginControllers,
       ],
       providers: [
         { provide: AUTHN_EVENT_STORE, useValue: eventStore },
@@ -210,6 +212,7 @@ export class AuthnModule {
         AuthnLifecycle,
         ...connectionProviders(AUTHN_SECRETS),
         ...mfaProviders({ eventStore, secretKey }),
+        ...ssoLoginProviders(),
       ],
       exports: [AUTHN_EVENT_STORE, ConnectionProtocols, ConnectionsService, HomeRealmDiscovery],
     };

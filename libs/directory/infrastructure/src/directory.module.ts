@@ -41,6 +41,7 @@ import { GroupsService } from './resources/groups.service';
 import { PeopleController } from './resources/people.controller';
 import { ResourcesRepository } from './resources/resources.repository';
 import { UsersService } from './resources/users.service';
+import { JitProvisioningConsumer } from './sso/jit-provisioning.handler';
 
 export const DIRECTORY_EVENT_STORE = Symbol('DIRECTORY_EVENT_STORE');
 
@@ -124,6 +125,7 @@ export class DirectoryModule {
         ScimController,
       ],
       providers: [
+        JitProvisioningConsumer,
         { provide: DIRECTORY_EVENT_STORE, useValue: eventStore },
         { provide: IDENTITY_EVENT_STORE, useValue: eventStore },
         { provide: SecretBox, useValue: new SecretBox(secretKey) },

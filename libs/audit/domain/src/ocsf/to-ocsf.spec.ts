@@ -72,6 +72,10 @@ const EXPECTED: readonly (readonly [string, number, number])[] = [
   ['authn.mfa.recovery_code_used', 3002, 99],
   ['authn.mfa.factor_used', 3002, 99],
   ['authn.mfa.factor_removed', 3001, 11],
+  ['authn.identity.provisioning_requested', 3001, 99],
+  ['authn.identity.linked', 3001, 99],
+  ['authn.login.succeeded', 3002, 1],
+  ['authn.login.failed', 3002, 1],
   ['authz.role.created', 3004, 1],
   ['authz.role.updated', 3004, 3],
   ['authz.role.deleted', 3004, 4],
@@ -112,6 +116,29 @@ describe('OCSF 1.3.0 events', () => {
       return [event.type, ocsf.class_uid, ocsf.activity_id] as const;
     });
     expect(mapped).toEqual(EXPECTED);
+  });
+
+  it('an SSO sign-in is an Authentication logon naming its protocol; a refused one fails with its reason', () => {
+    const [succeeded, failed] = ['authn.login.succeeded', 'authn.login.failed'].map((type) =>
+      toOcsf(auditRecordFor(oneEventOfEachType().find((event) => event.type === type)!)!),
+    );
+    expect(succeeded).toMatchObject({
+      class_uid: 3002,
+      status: 'Success',
+      auth_protocol: 'SAML',
+      auth_protocol_id: 5,
+      user: { uid: userId, type: 'User' },
+      src_endpoint: { ip: '203.0.113.7' },
+      http_request: { user_agent: 'Mozilla/5.0', uid: 'req-1' },
+    });
+    expect(failed).toMatchObject({
+      class_uid: 3002,
+      status: 'Failure',
+      status_detail: 'oidc_state_mismatch',
+      severity: 'Medium',
+      auth_protocol: 'OpenID',
+      auth_protocol_id: 4,
+    });
   });
 
   it('the checker catches what is missing', () => {

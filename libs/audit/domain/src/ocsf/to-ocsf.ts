@@ -87,6 +87,10 @@ const IDENTITY_ACTIONS: Readonly<Record<string, Classification>> = {
   'mfa.recovery_codes_generated': account(MFA_FACTOR_ENABLE),
   'mfa.factor_removed': account(MFA_FACTOR_DISABLE),
   'mfa.factor_used': authentication(OCSF_OTHER_ACTIVITY),
+  'login.succeeded': authentication(1),
+  'login.failed': authentication(1),
+  'identity.linked': account(OCSF_OTHER_ACTIVITY),
+  'identity.provisioning_requested': account(OCSF_OTHER_ACTIVITY),
   'mfa.recovery_code_used': authentication(OCSF_OTHER_ACTIVITY),
   'group.member_added': groupManagement(3),
   'group.member_removed': groupManagement(4),
@@ -223,6 +227,16 @@ const privilegesOf = (record: AuditRecord): string[] => {
   return [marker ? `${marker.type}:${marker.id}` : record.action];
 };
 
+/** An SSO sign-in names its protocol (OCSF: 4 OpenID, 5 SAML); tokens are OAuth 2.0. */
+const authProtocolOf = (record: AuditRecord): { auth_protocol: string; auth_protocol_id: number } => {
+  const method = record.metadata['method'];
+  if (record.action.startsWith('login.') && method === 'saml')
+    return { auth_protocol: 'SAML', auth_protocol_id: 5 };
+  if (record.action.startsWith('login.') && method === 'oidc')
+    return { auth_protocol: 'OpenID', auth_protocol_id: 4 };
+  return { auth_protocol: 'OAUTH 2.0', auth_protocol_id: 6 };
+};
+
 /** The class's own objects: who or what the activity was about. */
 const primaryObjects = (record: AuditRecord, classUid: OcsfClassUid): Partial<OcsfEvent> => {
   const [first] = record.targets;
@@ -235,8 +249,7 @@ const primaryObjects = (record: AuditRecord, classUid: OcsfClassUid): Partial<Oc
       return {
         user: principalOf(record),
         service: { name: 'Mandate', ...(typeof audience === 'string' && { uid: audience }) },
-        auth_protocol: 'OAUTH 2.0',
-        auth_protocol_id: 6,
+        ...authProtocolOf(record),
         ...session,
       };
     }

@@ -58,7 +58,7 @@ describe('audit records derived from identity events', () => {
         orgId: event.orgId,
         occurredAt: t0.toISOString(),
         action: actionOf(event.type),
-        outcome: 'success',
+        outcome: event.type === 'authn.login.failed' ? 'failure' : 'success',
         source: event.type.split('.')[0],
         context: { correlationId },
       });

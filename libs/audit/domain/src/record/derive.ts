@@ -35,6 +35,11 @@ import {
   GroupMemberAddedV1,
   GroupMemberRemovedV1,
   GroupUpdatedV1,
+  IdentityLinkedV1,
+  IdentityProvisioningRequestedV1,
+  LoginFailedV1,
+  type LoginRequest,
+  LoginSucceededV1,
   MandateGrantedV1,
   MandateNarrowedV1,
   MandateResumedV1,
@@ -87,7 +92,9 @@ interface Description {
   readonly targets: readonly AuditTarget[];
   readonly metadata?: Record<string, unknown>;
   readonly reason?: string;
-  readonly context?: Pick<AuditContext, 'mandateId' | 'grantId'>;
+  readonly context?: Pick<AuditContext, 'mandateId' | 'grantId' | 'ip' | 'userAgent' | 'requestId'>;
+  /** A refusal the event records (a failed sign-in); events are successes otherwise. */
+  readonly outcome?: 'failure';
   /** Replaces the envelope's actor, when the data knows better who acted (the holder of an issued token). */
   readonly actor?: AuditActor;
 }
@@ -232,6 +239,13 @@ const connectionSummary = (data: {
   jit: data.policy.jit,
   mfaRequired: data.policy.mfa.required,
   groupRoleMappings: data.policy.groupRoleMappings.length,
+});
+
+/** The request a sign-in came with, as the audit context carries it. */
+const requestContextOf = (request: LoginRequest): Description['context'] => ({
+  ...(request.ip !== null && { ip: request.ip }),
+  ...(request.userAgent !== null && { userAgent: request.userAgent }),
+  ...(request.requestId !== null && { requestId: request.requestId }),
 });
 
 const RULES: readonly Rule[] = [
@@ -591,6 +605,60 @@ const RULES: readonly Rule[] = [
     metadata: { kind: data.kind },
   })),
 
+  // -- authn: sign-ins through SSO connections --
+  on(IdentityLinkedV1, (data) => ({
+    targets: [target('user', data.userId), target('connection', data.connectionId)],
+    metadata: {
+      connectionId: data.connectionId,
+      subject: data.subject,
+      via: data.via,
+      linkedAt: data.linkedAt,
+    },
+  })),
+  on(IdentityProvisioningRequestedV1, (data) => ({
+    targets: [target('user', data.userId, data.userName), target('connection', data.connectionId)],
+    metadata: {
+      connectionId: data.connectionId,
+      subject: data.subject,
+      userName: data.userName,
+      email: data.email,
+      requestedAt: data.requestedAt,
+    },
+  })),
+  on(LoginSucceededV1, (data) => ({
+    actor: {
+      type: 'user',
+      id: data.userId,
+      chain: [data.userId],
+      ...(data.clientId && { clientId: data.clientId }),
+    },
+    targets: [target('user', data.userId), target('connection', data.connectionId)],
+    context: requestContextOf(data.request),
+    metadata: {
+      method: data.method,
+      connectionId: data.connectionId,
+      subject: data.subject,
+      amr: data.amr,
+      acr: data.acr,
+      mfaFactor: data.mfaFactor,
+      roles: data.roles,
+      clientId: data.clientId,
+      idpInitiated: data.idpInitiated,
+    },
+  })),
+  on(LoginFailedV1, (data) => ({
+    outcome: 'failure',
+    reason: data.reason,
+    targets: [...(data.userId ? [target('user', data.userId)] : []), target('connection', data.connectionId)],
+    context: requestContextOf(data.request),
+    metadata: {
+      method: data.method,
+      connectionId: data.connectionId,
+      subject: data.subject,
+      detail: data.detail,
+    },
+  })),
+
   // -- authz: policy --
   on(RoleCreatedV1, (data) => ({
     targets: [target('role', data.roleId, data.name)],
@@ -739,7 +807,7 @@ export const auditRecordFor = (event: RecordedEvent): AuditRecord | null => {
     actor: description.actor ?? auditActorOf(event.actor),
     action: actionOf(event.type),
     targets: description.targets,
-    outcome: 'success',
+    outcome: description.outcome ?? 'success',
     ...(description.reason !== undefined && { reason: description.reason }),
     context,
     metadata,

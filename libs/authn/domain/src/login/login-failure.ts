@@ -15,7 +15,7 @@ export type LoginFlowFailureReason =
   | 'sso_provisioning_timeout'
   | 'sso_mfa_failed'
   | 'sso_mfa_locked'
-  | 'sso_interaction_expired';
+  | 'sso_organization_mismatch';
 
 /** The HTTP status of a refused sign-in page: 413 for a message over the size cap, 400 otherwise. */
 export const loginFailureStatus = (reason: string): 400 | 413 =>
@@ -35,7 +35,7 @@ const MESSAGES: Readonly<Record<string, string>> = {
   sso_provisioning_timeout: 'Your account is being set up. Try signing in again in a moment.',
   sso_mfa_failed: 'That code was not accepted.',
   sso_mfa_locked: 'Too many wrong codes. Try again later.',
-  sso_interaction_expired: 'This sign-in is no longer valid. Start again from the application.',
+  sso_organization_mismatch: 'This application belongs to another organization than the one asked for.',
   saml_message_too_large: 'The identity provider sent a message that is too large.',
   saml_replay: 'This sign-in response was already used.',
   saml_expired: 'The identity provider’s answer has expired. Sign in again.',

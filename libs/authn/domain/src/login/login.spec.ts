@@ -2,7 +2,7 @@ import { ATTRIBUTE_MAPPING_PRESETS } from '../connection/attribute-mapping';
 import { decideFirstLogin, type FirstLoginFacts } from './first-login';
 import { checkLoginAttempt, type LoginAttempt } from './login-attempt';
 import { loginFailureMessage, loginFailureStatus } from './login-failure';
-import { jitUserName, oidcProfile, rolesForGroups, samlProfile } from './sso-profile';
+import { jitUserName, oidcProfile, rolesForGroups, samlContextAmr, samlProfile } from './sso-profile';
 
 const now = new Date('2026-12-01T10:00:00Z');
 const facts = (overrides: Partial<FirstLoginFacts> = {}): FirstLoginFacts => ({
@@ -139,6 +139,16 @@ describe('profiles from the IdP', () => {
     expect(
       jitUserName({ email: null, givenName: null, familyName: null, displayName: null, groups: [] }, 'sub-1'),
     ).toBe('sub-1');
+  });
+});
+
+describe('SAML authentication contexts', () => {
+  it('become amr methods; Entra multi-factor says mfa; unknown classes say nothing', () => {
+    expect(samlContextAmr(['urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport'])).toEqual([
+      'pwd',
+    ]);
+    expect(samlContextAmr(['http://schemas.microsoft.com/claims/multipleauthn'])).toEqual(['mfa']);
+    expect(samlContextAmr(['urn:example:custom', null])).toEqual([]);
   });
 });
 

@@ -86,3 +86,24 @@ export const rolesForGroups = (
 /** The user name a just-in-time user gets: their email, or the IdP's subject when there is none. */
 export const jitUserName = (profile: SsoProfile, subject: string): string =>
   (profile.email ?? subject).slice(0, 512);
+
+const SAML_CONTEXT_AMR: ReadonlyArray<readonly [RegExp, readonly string[]]> = [
+  [/multipleauthn|:MultiFactor|:mfa$/i, ['mfa']],
+  [/:(Password|PasswordProtectedTransport)$/, ['pwd']],
+  [/:(X509|Smartcard|SmartcardPKI|SoftwarePKI)$/, ['sc']],
+  [/:(TimeSyncToken|MobileOneFactorContract|MobileTwoFactorContract)$/, ['otp']],
+  [/:(Kerberos|windows)$/i, ['kba']],
+];
+
+/**
+ * The RFC 8176 methods a SAML `AuthnContextClassRef` stands for (and Entra's `multipleauthn`), so the
+ * MFA step and the `amr` claim read SAML and OIDC logins alike. An unknown class says nothing.
+ */
+export const samlContextAmr = (classRefs: readonly (string | null)[]): string[] => [
+  ...new Set(
+    classRefs.flatMap(
+      (classRef) =>
+        SAML_CONTEXT_AMR.find(([pattern]) => classRef !== null && pattern.test(classRef))?.[1] ?? [],
+    ),
+  ),
+];

@@ -1,6 +1,11 @@
 import { prefixedId } from '@mandate/platform';
 import { createHmac } from 'node:crypto';
-import Provider, { type Configuration, errors, type KoaContextWithOIDC } from 'oidc-provider';
+import Provider, {
+  type Configuration,
+  errors,
+  interactionPolicy,
+  type KoaContextWithOIDC,
+} from 'oidc-provider';
 import { type DataSource } from 'typeorm';
 import { type GrantsService } from '../grants/grants.service';
 import { type KeyRing } from '../keys/key-ring';
@@ -54,6 +59,50 @@ export interface AuthorizationServerOptions {
 }
 
 const OIDC_SCOPES = ['openid', 'profile', 'email', 'offline_access'];
+
+/** What sign-ins at Mandate assert in `acr` (see the MFA policy): SSO alone, or with a second factor. */
+const ACR_VALUES = ['urn:mandate:acr:sso', 'urn:mandate:acr:mfa'];
+
+/** A user's roles (mapped from the IdP's groups at their last SSO login) and authz's effective permissions. */
+const rolesAndPermissions = async (
+  dataSource: DataSource,
+  userId: string,
+): Promise<{ roles: string[]; permissions: string[] }> => {
+  const [row] = await dataSource.query<{ roles: string[] | null; permissions: string[] | null }[]>(
+    `select (select roles from authn.sso_user_roles where user_id = $1) as roles,
+            (select permissions from authn.principal_permissions where subject = $2) as permissions`,
+    [userId, `user:${userId}`],
+  );
+  return { roles: row?.roles ?? [], permissions: row?.permissions ?? [] };
+};
+
+/**
+ * The sign-in prompt, plus one check: a session whose user belongs to another organization than
+ * the application's signs in again (for the application's organization). That is how one person
+ * switches between their organizations in the same browser.
+ */
+const interactionPolicyFor = (dataSource: DataSource) => {
+  const policy = interactionPolicy.base();
+  policy.get('login')!.checks.add(
+    new interactionPolicy.Check(
+      'organization_switch',
+      "The signed-in user belongs to another organization than the application's",
+      async (ctx) => {
+        const accountId = ctx.oidc.session?.accountId;
+        const orgId = extrasOf(ctx.oidc.client).org_id;
+        if (!accountId || !orgId) return interactionPolicy.Check.NO_NEED_TO_PROMPT;
+        const [user] = await dataSource.query<{ org_id: string }[]>(
+          'select org_id from authn.users where user_id = $1',
+          [accountId],
+        );
+        return user?.org_id === orgId
+          ? interactionPolicy.Check.NO_NEED_TO_PROMPT
+          : interactionPolicy.Check.REQUEST_PROMPT;
+      },
+    ),
+  );
+  return policy;
+};
 
 /**
  * The grant of an authorization request: the OIDC scopes asked for, and for each allowed resource
@@ -181,7 +230,13 @@ export const createAuthorizationServer = (options: AuthorizationServerOptions): 
     responseTypes: ['code'],
     allowOmittingSingleRegisteredRedirectUri: false,
     routes: OAUTH_ROUTES,
-    interactions: { url: (_ctx, interaction) => `${INTERACTION_PATH}/${interaction.uid}` },
+    interactions: {
+      url: (_ctx, interaction) => `${INTERACTION_PATH}/${interaction.uid}`,
+      policy: interactionPolicyFor(dataSource),
+    },
+    // Sign-in hints: the organization and (one of its) SSO connection the application wants.
+    extraParams: ['organization', 'connection'],
+    acrValues: ACR_VALUES,
     cookies: { keys: [createHmac('sha256', options.cookieKey).update('oidc-cookies').digest('base64url')] },
     ttl: {
       AccessToken: ACCESS_TOKEN_TTL_SECONDS,
@@ -238,18 +293,25 @@ export const createAuthorizationServer = (options: AuthorizationServerOptions): 
         { user_id: string; org_id: string; user_name: string; email: string | null; name: string | null }[]
       >("select * from authn.users where user_id = $1 and status = 'active'", [sub]);
       if (!user) return undefined;
+      const { roles, permissions } = await rolesAndPermissions(dataSource, user.user_id);
       return {
         accountId: user.user_id,
         claims: () => ({
           sub: user.user_id,
           org_id: user.org_id,
+          roles,
+          permissions,
           preferred_username: user.user_name,
           ...(user.email !== null && { email: user.email }),
           ...(user.name !== null && { name: user.name }),
         }),
       };
     },
-    claims: { openid: ['sub', 'org_id'], profile: ['name', 'preferred_username'], email: ['email'] },
+    claims: {
+      openid: ['sub', 'org_id', 'roles', 'permissions'],
+      profile: ['name', 'preferred_username'],
+      email: ['email'],
+    },
     loadExistingGrant: async (ctx) => {
       // Clients belong to the organization: its members are not asked to consent to its own apps.
       const { session, client, params } = ctx.oidc;
@@ -271,7 +333,12 @@ export const createAuthorizationServer = (options: AuthorizationServerOptions): 
         grantId,
         Array.isArray(audience) ? (audience[0] ?? '') : (audience ?? ''),
       );
-      return { org_id: extras.org_id, grant_id: grantId };
+      const accountId = (token as { accountId?: string }).accountId;
+      return {
+        org_id: extras.org_id,
+        grant_id: grantId,
+        ...(accountId !== undefined && (await rolesAndPermissions(dataSource, accountId))),
+      };
     },
     formats: {
       customizers: {

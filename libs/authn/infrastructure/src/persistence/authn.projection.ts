@@ -9,6 +9,7 @@ import { type EventStore, type Subscription } from '@mandate/eventstore';
 import { type GlobalPosition, type RecordedEvent } from '@mandate/kernel';
 import { type DataSource, type EntityManager } from 'typeorm';
 import { applyConnectionEvent, CONNECTION_EVENT_PREFIX } from '../connections/connection.projection';
+import { applySsoLoginEvent, SSO_LOGIN_EVENT_PREFIXES } from '../sso/login/sso-identities';
 
 const PROJECTION = 'authn.read-models';
 
@@ -28,7 +29,9 @@ export class AuthnProjection {
   ): Promise<AuthnProjection> {
     const subscription = await store.subscribe({
       subscriptionId: `projection:${PROJECTION}`,
-      filter: { typePrefixes: ['authn.client.', 'authn.grant.', CONNECTION_EVENT_PREFIX] },
+      filter: {
+        typePrefixes: ['authn.client.', 'authn.grant.', CONNECTION_EVENT_PREFIX, ...SSO_LOGIN_EVENT_PREFIXES],
+      },
       batchSize: 500,
       handle: async (events) => {
         await dataSource.transaction(async (manager) => {
@@ -53,6 +56,8 @@ const apply = async (manager: EntityManager, event: RecordedEvent): Promise<void
   const at = event.occurredAt;
   if (event.type.startsWith(CONNECTION_EVENT_PREFIX)) {
     await applyConnectionEvent(manager, event);
+  } else if (SSO_LOGIN_EVENT_PREFIXES.some((prefix) => event.type.startsWith(prefix))) {
+    await applySsoLoginEvent(manager, event);
   } else if (ClientRegisteredV1.is(event)) {
     const d = event.data;
     await manager.query(

@@ -41,6 +41,7 @@ const MIN_RSA_BITS = 2048;
 export const validateSamlConnectionConfig = (
   input: unknown,
   now: Date = new Date(),
+  options: { readonly allowInsecureLoopback?: boolean } = {},
 ): SamlConnectionConfig => {
   if (typeof input !== 'object' || input === null || Array.isArray(input))
     throw new SamlConfigError('config', 'must be an object');
@@ -97,9 +98,9 @@ export const validateSamlConnectionConfig = (
     connectionId: identifier(raw, 'connectionId'),
     orgId: identifier(raw, 'orgId'),
     spEntityId: requiredString(raw, 'spEntityId'),
-    acsUrl: httpsUrl(raw, 'acsUrl'),
+    acsUrl: httpsUrl(raw, 'acsUrl', options.allowInsecureLoopback ?? false),
     idpEntityId: requiredString(raw, 'idpEntityId'),
-    idpSsoUrl: httpsUrl(raw, 'idpSsoUrl'),
+    idpSsoUrl: httpsUrl(raw, 'idpSsoUrl', options.allowInsecureLoopback ?? false),
     idpCertificates,
     wantAssertionsSigned: optionalBoolean(raw, 'wantAssertionsSigned', true),
     wantResponseSigned: optionalBoolean(raw, 'wantResponseSigned', false),
@@ -201,7 +202,10 @@ const identifier = (raw: Record<string, unknown>, field: string): string => {
   return value;
 };
 
-const httpsUrl = (raw: Record<string, unknown>, field: string): string => {
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/** An https URL; plain http only on a loopback host, and only where the instance is a development one. */
+const httpsUrl = (raw: Record<string, unknown>, field: string, allowInsecureLoopback: boolean): string => {
   const value = requiredString(raw, field);
   let url: URL;
   try {
@@ -209,7 +213,9 @@ const httpsUrl = (raw: Record<string, unknown>, field: string): string => {
   } catch {
     throw new SamlConfigError(field, 'must be an absolute URL');
   }
-  if (url.protocol !== 'https:') throw new SamlConfigError(field, 'must be an https URL');
+  const loopbackHttp = url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname);
+  if (url.protocol !== 'https:' && !(allowInsecureLoopback && loopbackHttp))
+    throw new SamlConfigError(field, 'must be an https URL');
   if (url.username || url.password) throw new SamlConfigError(field, 'must not carry credentials');
   if (url.hash) throw new SamlConfigError(field, 'must not have a fragment');
   return value;
