@@ -59,7 +59,8 @@ export const selfSignedCertificateDer = (
 ): Buffer => {
   const name = sequence(set(sequence(oid(COMMON_NAME), utf8(commonName))));
   const serial = randomBytes(16);
-  serial[0] = (serial[0] ?? 0) & 0x7f;
+  // Positive and minimal in DER: a leading zero byte would make the INTEGER non-minimal, which OpenSSL refuses.
+  serial[0] = ((serial[0] ?? 0) & 0x7f) | 0x01;
   const tbs = sequence(
     tlv(0xa0, tlv(0x02, Buffer.from([2]))),
     unsignedInteger(serial),

@@ -76,6 +76,19 @@ const rolesAndPermissions = async (
   return { roles: row?.roles ?? [], permissions: row?.permissions ?? [] };
 };
 
+/** Whether the signed-in user belongs to the application's organization. */
+const sameOrganization = async (
+  dataSource: DataSource,
+  accountId: string,
+  orgId: string | undefined,
+): Promise<boolean> => {
+  const [user] = await dataSource.query<{ org_id: string }[]>(
+    'select org_id from authn.users where user_id = $1',
+    [accountId],
+  );
+  return orgId !== undefined && user?.org_id === orgId;
+};
+
 /**
  * The sign-in prompt, plus one check: a session whose user belongs to another organization than
  * the application's signs in again (for the application's organization). That is how one person
@@ -89,13 +102,8 @@ const interactionPolicyFor = (dataSource: DataSource) => {
       "The signed-in user belongs to another organization than the application's",
       async (ctx) => {
         const accountId = ctx.oidc.session?.accountId;
-        const orgId = extrasOf(ctx.oidc.client).org_id;
-        if (!accountId || !orgId) return interactionPolicy.Check.NO_NEED_TO_PROMPT;
-        const [user] = await dataSource.query<{ org_id: string }[]>(
-          'select org_id from authn.users where user_id = $1',
-          [accountId],
-        );
-        return user?.org_id === orgId
+        if (!accountId) return interactionPolicy.Check.NO_NEED_TO_PROMPT;
+        return (await sameOrganization(dataSource, accountId, extrasOf(ctx.oidc.client).org_id))
           ? interactionPolicy.Check.NO_NEED_TO_PROMPT
           : interactionPolicy.Check.REQUEST_PROMPT;
       },
@@ -308,7 +316,8 @@ export const createAuthorizationServer = (options: AuthorizationServerOptions): 
       };
     },
     claims: {
-      openid: ['sub', 'org_id', 'roles', 'permissions'],
+      // acr, amr and auth_time say how the person signed in (SSO alone, or with a second factor).
+      openid: ['sub', 'org_id', 'roles', 'permissions', 'acr', 'amr', 'auth_time'],
       profile: ['name', 'preferred_username'],
       email: ['email'],
     },
@@ -316,6 +325,8 @@ export const createAuthorizationServer = (options: AuthorizationServerOptions): 
       // Clients belong to the organization: its members are not asked to consent to its own apps.
       const { session, client, params } = ctx.oidc;
       if (!session?.accountId || !client) return undefined;
+      // A user of another organization gets no grant here: they sign in again (organization_switch).
+      if (!(await sameOrganization(dataSource, session.accountId, extrasOf(client).org_id))) return undefined;
       const existing = ctx.oidc.result?.consent?.grantId ?? session.grantIdFor(client.clientId);
       const found = existing ? await ctx.oidc.provider.Grant.find(existing) : undefined;
       if (found) return found;

@@ -135,9 +135,12 @@ export class LoginAttempts {
 
   /** Uses the attempt up for the IdP's answer; false when another answer used it first. */
   async use(attemptId: string): Promise<boolean> {
+    // A CTE, so the driver answers with the updated rows alone (not rows and a count).
     const rows = await this.dataSource.query<unknown[]>(
-      `update authn.login_attempts set used_at = $2 where attempt_id = $1 and used_at is null and status = 'started'
-       returning 1`,
+      `with used as (
+         update authn.login_attempts set used_at = $2 where attempt_id = $1 and used_at is null and status = 'started'
+         returning 1)
+       select * from used`,
       [attemptId, this.clock()],
     );
     return rows.length > 0;
@@ -202,14 +205,16 @@ export class LoginAttempts {
     interactionUid: string,
   ): Promise<StoredAttempt | null> {
     const [row] = await this.dataSource.query<AttemptRow[]>(
-      `update authn.login_attempts set interaction_uid = $3
-        where attempt_id = (
-          select attempt_id from authn.login_attempts
-           where browser_hash = $1 and org_id = $2 and interaction_uid is null and status = 'verified'
-             and expires_at > $4
-           order by created_at desc limit 1)
-          and interaction_uid is null
-        returning *`,
+      `with claimed as (
+         update authn.login_attempts set interaction_uid = $3
+          where attempt_id = (
+            select attempt_id from authn.login_attempts
+             where browser_hash = $1 and org_id = $2 and interaction_uid is null and status = 'verified'
+               and expires_at > $4
+             order by created_at desc limit 1)
+            and interaction_uid is null
+          returning *)
+       select * from claimed`,
       [browserHash, orgId, interactionUid, this.clock()],
     );
     return row ? attemptOf(row) : null;
@@ -218,7 +223,10 @@ export class LoginAttempts {
   /** Ends the attempt: true once, for the request that completes the sign-in. */
   async complete(attemptId: string): Promise<boolean> {
     const rows = await this.dataSource.query<unknown[]>(
-      "update authn.login_attempts set status = 'completed' where attempt_id = $1 and status = 'verified' returning 1",
+      `with completed as (
+         update authn.login_attempts set status = 'completed' where attempt_id = $1 and status = 'verified'
+         returning 1)
+       select * from completed`,
       [attemptId],
     );
     return rows.length > 0;
