@@ -46,8 +46,8 @@ const metadataXml = (certificateBody: string) => `<?xml version="1.0"?>
  * SSO connections over HTTP in one standalone Mandate: creation from IdP metadata or from explicit
  * fields, malformed settings refused with the field at fault, secrets never shown, organizations
  * isolated from each other, enabling only after a passed test, and home-realm discovery by domain.
- * OIDC connections are tested against an oidc-provider IdP in its own process; no SAML test is
- * installed yet, so SAML connections show the refusal path.
+ * OIDC connections are tested against an oidc-provider IdP in its own process, SAML connections
+ * by the SP's own checks (settings, certificates, a signed AuthnRequest).
  */
 describe('SSO connections in standalone Mandate', () => {
   let dataDir: string;
@@ -319,14 +319,17 @@ describe('SSO connections in standalone Mandate', () => {
     expect((await call(connections(globex))).body['data']).toEqual([]);
   });
 
-  it('refuses to enable before a test; without a SAML test installed, the test itself is not available', async () => {
+  it('refuses to enable before a test; the SAML test checks the settings and builds a signed AuthnRequest', async () => {
     const id = createdIds['metadata']!;
     const enable = await call(`${connections(acme)}/${id}/enable`, { body: {} });
     expect([enable.status, enable.body['code']]).toEqual([412, 'AUTHN_CONNECTION_NOT_TESTED']);
     const test = await call(`${connections(acme)}/${id}/test`, { body: {} });
-    expect([test.status, test.body['code']]).toEqual([501, 'PLATFORM_NOT_IMPLEMENTED']);
-    expect((await call(`${connections(acme)}/${id}`)).body['lastTest']).toBeNull();
-    expect((await call(`/sso/saml/${id}/metadata`)).status).toBe(501);
+    expect(test.status).toBe(200);
+    expect(test.body['lastTest']).toMatchObject({ ok: true, settingsVersion: 1, current: true });
+    expect((test.body['lastTest'] as Body)['message']).toMatch(/signed AuthnRequest built/);
+    const metadata = await fetch(`${started.url}/sso/saml/${id}/metadata`);
+    expect(metadata.status).toBe(200);
+    expect(await metadata.text()).toContain(`entityID="${started.url}/sso/saml/${id}"`);
   });
 
   it('enables only after the current settings passed a test and its domains are verified', async () => {

@@ -114,6 +114,19 @@ describe('SAML connection configuration', () => {
     expect(fieldAtFault({ ...minimal, signAuthnRequests: true, spPrivateKey: pem })).toBe('spPrivateKey');
   });
 
+  it('accepts plain http only on loopback, and only for a development instance', () => {
+    const loopback = { ...minimal, acsUrl: 'http://127.0.0.1:4000/sso/saml/conn_acme/acs' };
+    expect(fieldAtFault(loopback)).toBe('acsUrl');
+    expect(validateSamlConnectionConfig(loopback, new Date(), { allowInsecureLoopback: true }).acsUrl).toBe(
+      loopback.acsUrl,
+    );
+    expect(() =>
+      validateSamlConnectionConfig({ ...minimal, acsUrl: 'http://mandate.test/acs' }, new Date(), {
+        allowInsecureLoopback: true,
+      }),
+    ).toThrow(SamlConfigError);
+  });
+
   it('accepts a skew anywhere in [0, 180 s]', () => {
     expect(validateSamlConnectionConfig({ ...minimal, clockSkewMs: 0 }).clockSkewMs).toBe(0);
     expect(validateSamlConnectionConfig({ ...minimal, clockSkewMs: 180_000 }).clockSkewMs).toBe(180_000);
