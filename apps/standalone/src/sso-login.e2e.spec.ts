@@ -262,11 +262,17 @@ describe('SSO sign-in through Mandate', () => {
     return { idToken, accessToken };
   };
 
-  /** The SAML IdP answers the AuthnRequest the browser was sent with; the browser posts it to the ACS. */
+  /**
+   * The SAML IdP answers the AuthnRequest the browser was sent with, and the browser posts it to the
+   * ACS — a cross-site POST, so without Mandate's (SameSite=Lax) cookies — then follows the redirect.
+   */
   const answerAtIdp = async (browser: Browser, toIdp: Page, user: TestSamlUser) => {
     expect(toIdp.location?.host).toBe('idp.acme.test');
     const form = await samlIdp.respondToRedirect(spMetadata, toIdp.location!.href, user);
-    return browser.submitForm(postBindingPage(acsUrl, { SAMLResponse: form.SAMLResponse }));
+    const posted = await new Browser().submitForm(
+      postBindingPage(acsUrl, { SAMLResponse: form.SAMLResponse }),
+    );
+    return posted.location ? browser.get(posted.location) : posted;
   };
 
   /** A whole SAML sign-in from the app's authorization request: the tokens, or the page it stopped at. */
@@ -532,6 +538,18 @@ describe('SSO sign-in through Mandate', () => {
         await testAndEnable(orgs.acme, connections.saml);
       }
     });
+  });
+
+  it('refuses an answer that comes back to another browser than the one that started the sign-in', async () => {
+    const since = new Date().toISOString();
+    const { page } = await authorize(new Browser(), apps.acme, { login_hint: 'ada@acme.example' });
+    const elsewhere = await answerAtIdp(new Browser(), page, {
+      nameId: 'ada@acme.example',
+      nameIdFormat: EMAIL_FORMAT,
+    });
+    expect(elsewhere.status).toBe(400);
+    expect(elsewhere.body).toContain('sso_attempt_other_browser');
+    await failureAudited(orgs.acme, 'sso_attempt_other_browser', since);
   });
 
   describe('home-realm discovery', () => {

@@ -6,7 +6,7 @@ import { type Request, type Response } from 'express';
 import type Provider from 'oidc-provider';
 import { HomeRealmDiscovery } from '../connections/home-realm-discovery';
 import { MfaService } from '../mfa/mfa.service';
-import { browserHashFrom, ensureBrowserBinding } from '../sso/login/browser-binding';
+import { browserHashFrom, ensureBrowserBinding, unsolicitedHashFrom } from '../sso/login/browser-binding';
 import { LoginAttempts, type StoredAttempt } from '../sso/login/login-attempts';
 import {
   connectionChoicePage,
@@ -111,21 +111,33 @@ export class InteractionController {
   @Get(':uid/sso/complete')
   completeSso(@Param('uid') uid: string, @Req() req: Request, @Res() res: Response): Promise<void> {
     return answeringProtocolErrors(res, async () => {
-      const interaction = await this.interaction(uid, req, res);
+      let interaction: Interaction | null;
+      try {
+        interaction = await this.interaction(uid, req, res);
+      } catch (error) {
+        // Without the interaction's cookie this is another browser: refused, and recorded as such.
+        if (!(await this.refuseElsewhere(req, res, uid))) throw error;
+        return;
+      }
       if (!interaction) return;
       const attempt = await this.pending(req, interaction);
       if (attempt) return this.continueVerified(req, res, interaction, attempt);
-      const elsewhere = await this.attempts.verifiedFor(uid);
-      refused(
-        res,
-        elsewhere
-          ? await this.sso.refuse(req, elsewhere, {
-              reason: 'sso_attempt_other_browser',
-              detail: 'the sign-in came back to another browser than the one that started it',
-            })
-          : refusalOf('sso_attempt_unknown'),
-      );
+      if (!(await this.refuseElsewhere(req, res, uid))) refused(res, refusalOf('sso_attempt_unknown'));
     });
+  }
+
+  /** Refuses a verified sign-in of `uid` reaching a browser that did not start it; false when there is none. */
+  private async refuseElsewhere(req: Request, res: Response, uid: string): Promise<boolean> {
+    const elsewhere = await this.attempts.verifiedFor(uid);
+    if (!elsewhere) return false;
+    refused(
+      res,
+      await this.sso.refuse(req, elsewhere, {
+        reason: 'sso_attempt_other_browser',
+        detail: 'the sign-in came back to another browser than the one that started it',
+      }),
+    );
+    return true;
   }
 
   @Post(':uid/mfa')
@@ -390,9 +402,12 @@ export class InteractionController {
   }
 
   private async pending(req: Request, interaction: Interaction): Promise<StoredAttempt | null> {
-    const browserHash = browserHashFrom(req);
-    if (browserHash === null || interaction.orgId === null) return null;
-    return this.sso.pending(interaction.details.uid, browserHash, interaction.orgId);
+    if (interaction.orgId === null) return null;
+    return this.sso.pending(
+      interaction.details.uid,
+      { browser: browserHashFrom(req), unsolicited: unsolicitedHashFrom(req) },
+      interaction.orgId,
+    );
   }
 
   private async interaction(uid: string, req: Request, res: Response): Promise<Interaction | null> {

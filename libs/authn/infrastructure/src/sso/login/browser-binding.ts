@@ -15,10 +15,36 @@ const cookieValue = (req: Request, name: string): string | null => {
   return null;
 };
 
-/** This browser's binding, when it has one. */
-export const browserHashFrom = (req: Request): string | null => {
-  const value = cookieValue(req, BROWSER_COOKIE);
+/**
+ * The cookie an IdP-initiated SAML login is bound with. It is set by the ACS response to a cross-site
+ * POST, which carries none of the browser's cookies: a binding of its own, so the ACS never
+ * overwrites the one of a sign-in the browser started here.
+ */
+export const UNSOLICITED_COOKIE = 'mandate_sso_idp_login';
+const UNSOLICITED_MAX_AGE_SECONDS = 10 * 60;
+
+const hashOfCookie = (req: Request, name: string): string | null => {
+  const value = cookieValue(req, name);
   return value !== null && VALUE.test(value) ? browserHashOf(value) : null;
+};
+
+/** This browser's binding, when it has one. */
+export const browserHashFrom = (req: Request): string | null => hashOfCookie(req, BROWSER_COOKIE);
+
+/** The binding of an IdP-initiated login waiting in this browser, when there is one. */
+export const unsolicitedHashFrom = (req: Request): string | null => hashOfCookie(req, UNSOLICITED_COOKIE);
+
+const cookieAttributes = (maxAgeSeconds: number, secure: boolean) =>
+  `Path=/; Max-Age=${maxAgeSeconds}; HttpOnly; SameSite=Lax${secure ? '; Secure' : ''}`;
+
+/** Binds an IdP-initiated login to the browser posting it: the hash to store with the login. */
+export const mintUnsolicitedBinding = (res: Response, secure: boolean): string => {
+  const value = randomBytes(32).toString('base64url');
+  res.append(
+    'Set-Cookie',
+    `${UNSOLICITED_COOKIE}=${value}; ${cookieAttributes(UNSOLICITED_MAX_AGE_SECONDS, secure)}`,
+  );
+  return browserHashOf(value);
 };
 
 /**
@@ -29,10 +55,7 @@ export const ensureBrowserBinding = (req: Request, res: Response, secure: boolea
   const existing = browserHashFrom(req);
   if (existing) return existing;
   const value = randomBytes(32).toString('base64url');
-  res.append(
-    'Set-Cookie',
-    `${BROWSER_COOKIE}=${value}; Path=/; Max-Age=${MAX_AGE_SECONDS}; HttpOnly; SameSite=Lax${secure ? '; Secure' : ''}`,
-  );
+  res.append('Set-Cookie', `${BROWSER_COOKIE}=${value}; ${cookieAttributes(MAX_AGE_SECONDS, secure)}`);
   return browserHashOf(value);
 };
 

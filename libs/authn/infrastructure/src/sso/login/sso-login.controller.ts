@@ -4,7 +4,7 @@ import { type Request, type Response } from 'express';
 import { AuthorizationServerHost } from '../../oauth/authorization-server.host';
 import { INTERACTION_PATH } from '../../oauth/authorization-server';
 import { MAX_SAML_MESSAGE_BASE64_LENGTH } from '../saml/saml-response-checks';
-import { browserHashFrom, ensureBrowserBinding, readFormBody } from './browser-binding';
+import { browserHashFrom, mintUnsolicitedBinding, readFormBody } from './browser-binding';
 import { loginErrorPage } from './sso-login.pages';
 import { type AnswerOutcome, SsoLogin } from './sso-login.service';
 
@@ -49,8 +49,8 @@ export class SsoLoginController {
       SAMLResponse: fieldOf(fields, 'SAMLResponse'),
       RelayState: fieldOf(fields, 'RelayState'),
     };
-    const browserHash = ensureBrowserBinding(req, res, this.host.issuer.startsWith('https:'));
-    this.answer(res, await this.login.samlAnswer(req, connectionId, form, browserHash));
+    const bindUnsolicited = () => mintUnsolicitedBinding(res, this.host.issuer.startsWith('https:'));
+    this.answer(res, await this.login.samlAnswer(req, connectionId, form, bindUnsolicited));
   }
 
   @Get('sso/oidc/:connectionId/callback')

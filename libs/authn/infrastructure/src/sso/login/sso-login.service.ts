@@ -127,7 +127,7 @@ export class SsoLogin {
     req: Request,
     connectionId: string,
     form: { SAMLResponse?: unknown; RelayState?: unknown },
-    browserHash: string,
+    bindUnsolicited: () => string,
   ): Promise<AnswerOutcome> {
     return this.answer(req, connectionId, 'saml', async (connection) => {
       const sp = samlServiceProvider(
@@ -173,7 +173,7 @@ export class SsoLogin {
       await this.options.attempts.unsolicited({
         orgId: connection.orgId,
         connectionId,
-        browserHash,
+        browserHash: bindUnsolicited(),
         outcome: login,
       });
       return { kind: 'unsolicited', target: this.relayTarget(result.relayState) };
@@ -226,12 +226,24 @@ export class SsoLogin {
     return this.answer(req, connectionId, method, () => Promise.reject(new Refused(reason, detail)));
   }
 
-  /** The verified sign-in waiting in this browser for this interaction (or an IdP-initiated one of `orgId`). */
-  async pending(interactionUid: string, browserHash: string, orgId: string): Promise<StoredAttempt | null> {
+  /**
+   * The verified sign-in waiting in this browser for this interaction, or else an IdP-initiated one of
+   * `orgId` this browser posted, which the interaction then takes.
+   */
+  async pending(
+    interactionUid: string,
+    bindings: { readonly browser: string | null; readonly unsolicited: string | null },
+    orgId: string,
+  ): Promise<StoredAttempt | null> {
     const { attempts } = this.options;
-    const own = await attempts.pendingFor(interactionUid, browserHash);
+    const own =
+      bindings.browser === null ? null : await attempts.pendingFor(interactionUid, bindings.browser);
     if (own) return own.orgId === orgId ? own : null;
-    return attempts.claimUnsolicited(browserHash, orgId, interactionUid);
+    if (bindings.unsolicited === null) return null;
+    return (
+      (await attempts.pendingFor(interactionUid, bindings.unsolicited)) ??
+      attempts.claimUnsolicited(bindings.unsolicited, orgId, interactionUid)
+    );
   }
 
   /** What the sign-in asks next: nothing, or a second factor (to verify, or to enrol first). */
