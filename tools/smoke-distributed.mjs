@@ -30,7 +30,7 @@ await admin.query(`create database ${database}`);
 const url = new URL(DATABASE_URL);
 url.pathname = `/${database}`;
 
-const children = Object.entries(services).map(([service, port]) => {
+const spawnService = (service, port) => {
   const child = spawn(process.execPath, [join(root, 'dist/apps', service, 'src/main.js')], {
     env: {
       ...process.env,
@@ -47,7 +47,11 @@ const children = Object.entries(services).map(([service, port]) => {
     if (code !== null && code !== 0) console.error(`${service} exited with ${code ?? signal}`);
   });
   return child;
-});
+};
+const running = Object.fromEntries(
+  Object.entries(services).map(([service, port]) => [service, spawnService(service, port)]),
+);
+const children = () => Object.values(running);
 
 const request = async (port, path, init = {}) => {
   const response = await fetch(`http://127.0.0.1:${port}${path}`, {
@@ -131,6 +135,80 @@ const auditTellsTheLeaverStory = async ({ orgId, aliceId }) => {
   if (!checkpoint.body?.checkpoint?.signed) throw new Error('the audit service signed no checkpoint');
   console.log(
     `smoke: audit holds the leaver cascade (${cascade.records.length} records, checkpoint at ${checkpoint.body.checkpoint.treeSize})`,
+  );
+};
+
+/** Kill -9 the audit service while the directory's events stream to it, then start it again. */
+const killAuditMidStream = async (orgId) => {
+  await eventually('the audit service to be mid-stream', async () => {
+    const { body } = await request(services.audit, `/api/v1/organizations/${orgId}/audit/records?limit=1000`);
+    return (body?.data ?? []).some((record) => record.action === 'user.provisioned');
+  });
+  const audit = running.audit;
+  const exited = new Promise((done) => audit.once('exit', done));
+  audit.kill('SIGKILL');
+  await exited;
+  running.audit = spawnService('audit', services.audit);
+  await eventually(
+    'the audit service to be ready again',
+    async () => (await request(services.audit, '/ready')).status === 200,
+  );
+  console.log('smoke: audit killed with SIGKILL mid-stream and restarted');
+};
+
+const directoryEventsOf = async (orgId) => {
+  const events = [];
+  for (let after = ''; ;) {
+    const { body } = await request(
+      services.directory,
+      `/api/v1/events?orgId=${orgId}&limit=500${after ? `&after=${after}` : ''}`,
+    );
+    events.push(...body.data);
+    if (body.data.length === 0 || !body.nextCursor || body.nextCursor === after) return events;
+    after = body.nextCursor;
+  }
+};
+
+/**
+ * After the kill -9: every directory event of the organization is in its audit log exactly once, the
+ * log has no gap, and its export verifies offline against the signed checkpoints (the proofs).
+ */
+const auditHoldsEveryEventOnce = async (orgId) => {
+  const events = await directoryEventsOf(orgId);
+  const records = await eventually('the audit log to hold every directory event', async () => {
+    const all = [];
+    for (let after = -1; ;) {
+      const { body } = await request(
+        services.audit,
+        `/api/v1/organizations/${orgId}/audit/records?limit=1000&after=${after}`,
+      );
+      all.push(...body.data);
+      if (!body.nextCursor) break;
+      after = body.nextCursor;
+    }
+    const ids = new Set(all.map((record) => record.id));
+    return events.every((event) => ids.has(event.id)) ? all : null;
+  });
+  const ids = records.map((record) => record.id);
+  if (new Set(ids).size !== ids.length) throw new Error('the audit log holds an event twice');
+  if (records.some((record, i) => record.sequence !== i)) throw new Error('the audit log has a gap');
+  const { verifyExportLines, parseVerifierKey } = await import(
+    pathToFileURL(join(root, 'dist/libs/audit/infrastructure/src/cli/verify-export-file.js')).href
+  ).then((loaded) => loaded.default ?? loaded);
+  const keys = (await request(services.audit, '/api/v1/audit/keys')).body.data.map((key) =>
+    parseVerifierKey(key.verifierKey),
+  );
+  const exported = await fetch(
+    `http://127.0.0.1:${services.audit}/api/v1/organizations/${orgId}/audit/export`,
+    {
+      headers: { authorization: `Bearer ${adminKey}` },
+    },
+  ).then((response) => response.text());
+  const { verification } = verifyExportLines(exported.split('\n'), keys);
+  if (!verification.ok) throw new Error(`the audit export does not verify: ${verification.detail}`);
+  console.log(
+    `smoke: after the kill -9 the audit log holds all ${events.length} directory events once, ` +
+      `${records.length} records without a gap; its export of ${verification.size} verifies`,
   );
 };
 
@@ -255,7 +333,9 @@ try {
     ['entra', scenarios.runEntraProvisioning],
   ]) {
     const begun = Date.now();
+    const crash = client === 'okta' ? killAuditMidStream(orgId) : Promise.resolve();
     const summary = await beforeDeadline(`the ${client} provisioning run`, scenario(target));
+    await crash;
     console.log(
       `smoke: ${client} provisioning run passed, ${summary.steps.length} steps (${Date.now() - begun} ms)`,
     );
@@ -300,15 +380,17 @@ try {
     passed++;
     if (name === 'leaver') await auditTellsTheLeaverStory(result);
   }
+  await auditHoldsEveryEventOnce(orgId);
+  passed++;
   console.log(`smoke: ${passed} passed, 0 failed`);
 } catch (error) {
   failed = true;
   console.error(`smoke: ${error.message}`);
   console.log(`smoke: ${passed} passed, 1 failed`);
 } finally {
-  for (const child of children) child.kill('SIGTERM');
+  for (const child of children()) child.kill('SIGTERM');
   await Promise.all(
-    children.map(
+    children().map(
       (child) => new Promise((done) => (child.exitCode !== null ? done() : child.on('exit', done))),
     ),
   );
