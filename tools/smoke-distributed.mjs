@@ -6,7 +6,8 @@
 // revocations on authn's Kafka topic.
 // Needs DATABASE_URL and KAFKA_BROKERS; run `npm run build` first. Bounded: gives up after 240 s.
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -138,6 +139,39 @@ const auditTellsTheLeaverStory = async ({ orgId, aliceId }) => {
   );
 };
 
+/** A SIEM on loopback that takes the organization's log stream (Standard Webhooks), checking each signature. */
+const startSiem = async () => {
+  const received = [];
+  let secret = null;
+  const server = createServer((req, res) => {
+    const chunks = [];
+    req.on('data', (chunk) => chunks.push(chunk));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks).toString('utf8');
+      const id = req.headers['webhook-id'];
+      const signed = `${id}.${req.headers['webhook-timestamp']}.${body}`;
+      const expected = secret
+        ? createHmac('sha256', Buffer.from(secret.slice('whsec_'.length), 'base64'))
+            .update(signed)
+            .digest('base64')
+        : null;
+      if (!expected || req.headers['webhook-signature'] !== `v1,${expected}`) {
+        res.writeHead(401).end();
+        return;
+      }
+      received.push(JSON.parse(body).data);
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${server.address().port}/ingest`,
+    received,
+    useSecret: (value) => (secret = value),
+    close: () => new Promise((resolve) => server.close(resolve)),
+  };
+};
+
 /** Kill -9 the audit service while the directory's events stream to it, then start it again. */
 const killAuditMidStream = async (orgId) => {
   await eventually('the audit service to be mid-stream', async () => {
@@ -191,6 +225,17 @@ const auditHoldsEveryEventOnce = async (orgId) => {
   });
   const ids = records.map((record) => record.id);
   if (new Set(ids).size !== ids.length) throw new Error('the audit log holds an event twice');
+  // The stream to the SIEM, running across the crash: every record it was sent arrives in log order.
+  const streamed = await eventually('the SIEM to receive the log through the crash', async () =>
+    siem.received.length >= records.length ? siem.received : null,
+  );
+  const firstOfEach = new Map();
+  for (const record of streamed)
+    if (!firstOfEach.has(record.sequence)) firstOfEach.set(record.sequence, record);
+  if ([...firstOfEach.keys()].some((sequence, i) => sequence !== i))
+    throw new Error('the SIEM stream skipped or reordered records');
+  if (records.some((record) => firstOfEach.get(record.sequence)?.id !== record.id))
+    throw new Error('the SIEM stream disagrees with the log');
   if (records.some((record, i) => record.sequence !== i)) throw new Error('the audit log has a gap');
   const { verifyExportLines, parseVerifierKey } = await import(
     pathToFileURL(join(root, 'dist/libs/audit/infrastructure/src/cli/verify-export-file.js')).href
@@ -208,7 +253,8 @@ const auditHoldsEveryEventOnce = async (orgId) => {
   if (!verification.ok) throw new Error(`the audit export does not verify: ${verification.detail}`);
   console.log(
     `smoke: after the kill -9 the audit log holds all ${events.length} directory events once, ` +
-      `${records.length} records without a gap; its export of ${verification.size} verifies`,
+      `${records.length} records without a gap; its export of ${verification.size} verifies; the SIEM stream ` +
+      `delivered them in order (${streamed.length - firstOfEach.size} redelivered after the crash, deduplicated by webhook-id)`,
   );
 };
 
@@ -292,6 +338,7 @@ const mandateAcrossServices = async ({ scimBaseUrl, token, orgId }) => {
 
 let failed = false;
 let passed = 0;
+const siem = await startSiem();
 try {
   const scenarios = await loadScenarios();
   const stories = await loadStories();
@@ -305,6 +352,12 @@ try {
   });
   if (created.status !== 201) throw new Error(`Creating an organization answered ${created.status}`);
   const orgId = created.body.id;
+  const stream = await request(services.audit, `/api/v1/organizations/${orgId}/audit/streams`, {
+    method: 'POST',
+    body: JSON.stringify({ kind: 'http', url: siem.url }),
+  });
+  if (stream.status !== 201) throw new Error(`Creating a log stream answered ${stream.status}`);
+  siem.useSecret(stream.body.secret);
   const started = Date.now();
   for (const service of ['authn', 'authz', 'audit']) {
     const seen = await eventually(`${service} to learn ${orgId}`, async () => {
@@ -394,6 +447,7 @@ try {
       (child) => new Promise((done) => (child.exitCode !== null ? done() : child.on('exit', done))),
     ),
   );
+  await siem.close();
   await admin.query(`drop database if exists ${database} with (force)`).catch(() => undefined);
   await admin.end();
 }
