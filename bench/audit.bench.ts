@@ -6,7 +6,8 @@
  *    PGlite and, when DATABASE_URL is set, on a fresh database of that PostgreSQL server; the audit
  *    migrations run through a TypeORM DataSource as the infrastructure runs them. For comparison, the
  *    same rows written with one `insert … unnest` per batch (not the platform's path).
- * 2. Derived records end to end: a standalone Mandate in this process (embedded PGlite, fresh data dir);
+ * 2. Applications' actions through `POST /api/v1/audit/events` (BENCH_INGEST_EVENTS, default 3000, with
+ *    BENCH_CONCURRENCY clients) on a standalone Mandate; and derived records end to end: a standalone Mandate in this process (embedded PGlite, fresh data dir);
  *    users provisioned over SCIM, one by one and BENCH_CONCURRENCY at a time, while the log is polled
  *    every BENCH_POLL_MS for their `user.provisioned` records: records/s, and the lag from the SCIM
  *    response to the record being queryable.
@@ -72,6 +73,7 @@ const CONCURRENCY = Number(process.env['BENCH_CONCURRENCY'] ?? 8);
 const POLL_MS = Number(process.env['BENCH_POLL_MS'] ?? 2);
 const LOG_RECORDS = Number(process.env['BENCH_LOG_RECORDS'] ?? 100_000);
 const PROOF_REQUESTS = Number(process.env['BENCH_PROOF_REQUESTS'] ?? 30);
+const INGEST_EVENTS = Number(process.env['BENCH_INGEST_EVENTS'] ?? 3000);
 const PROOF_SECONDS = 60;
 const EXPORT_RECORDS = Number(process.env['BENCH_EXPORT_RECORDS'] ?? 1_000_000);
 /** Checkpoints in the synthesized export: one every this many records, and one at the end. */
@@ -89,7 +91,7 @@ const TARGETS = {
 };
 
 interface Row {
-  part: 'append' | 'derived' | 'checkpoint' | 'inclusion' | 'verify';
+  part: 'append' | 'ingest' | 'derived' | 'checkpoint' | 'inclusion' | 'verify';
   backend: string;
   case: string;
   count: number;
@@ -539,6 +541,104 @@ const derivedRecords = async (base: URL, admin: string, dataSource: DataSource) 
   return orgId;
 };
 
+// ---- 2b. applications' own actions through the ingest API ----
+
+/**
+ * `POST /api/v1/audit/events` as an application calls it: a service client's access token for the audit
+ * audience, an Idempotency-Key per action, CONCURRENCY clients, INGEST_EVENTS actions within SCIM_SECONDS.
+ */
+const ingestThroughput = async (base: URL, admin: string) => {
+  const org = expect(
+    await send(base, 'POST', '/api/v1/organizations', admin, { name: `Ingest ${run}` }),
+    'POST /organizations',
+    201,
+  );
+  const orgId = org['id'] as string;
+  const audience = `${base.origin}/api/v1/audit`;
+  const client = expect(
+    await send(base, 'POST', `/api/v1/organizations/${orgId}/clients`, admin, {
+      name: 'Billing',
+      kind: 'service',
+      grantTypes: ['client_credentials'],
+      tokenEndpointAuthMethod: 'client_secret_basic',
+      audiences: [audience],
+    }),
+    'POST /clients',
+    201,
+  );
+  const basic = Buffer.from(`${client['clientId'] as string}:${client['clientSecret'] as string}`).toString(
+    'base64',
+  );
+  const tokenAnswer = await fetch(`${base.origin}/oauth/token`, {
+    method: 'POST',
+    headers: { authorization: `Basic ${basic}`, 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'client_credentials', resource: audience }).toString(),
+  });
+  const token = ((await tokenAnswer.json()) as Record<string, unknown>)['access_token'];
+  if (typeof token !== 'string')
+    throw new Error(`no access token for the audit audience (${tokenAnswer.status})`);
+  const ingest = (i: number) =>
+    new Promise<number>((resolve, reject) => {
+      const payload = JSON.stringify({
+        action: 'invoice.approved',
+        targets: [{ type: 'invoice', id: `inv-${i}` }],
+        outcome: 'success',
+        metadata: { amount: i },
+      });
+      const request = httpRequest(
+        {
+          host: base.hostname,
+          port: base.port,
+          method: 'POST',
+          path: '/api/v1/audit/events',
+          agent,
+          headers: {
+            authorization: `Bearer ${token}`,
+            'content-type': 'application/json',
+            'content-length': Buffer.byteLength(payload),
+            'idempotency-key': `bench-${run}-${i}`,
+          },
+        },
+        (response) => {
+          response.resume();
+          response.on('end', () => resolve(response.statusCode ?? 0));
+        },
+      );
+      request.on('error', reject);
+      request.end(payload);
+    });
+  const latencies: number[] = [];
+  const deadline = now() + SCIM_SECONDS * 1000;
+  let started = 0;
+  let refused = 0;
+  const begin = now();
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (started < INGEST_EVENTS && now() < deadline) {
+        const i = started++;
+        const t = now();
+        const status = await ingest(i);
+        latencies.push(now() - t);
+        if (status !== 201) refused++;
+      }
+    }),
+  );
+  const seconds = (now() - begin) / 1000;
+  latencies.sort((a, b) => a - b);
+  if (refused > 0) throw new Error(`${refused} ingested actions were not answered 201`);
+  record({
+    part: 'ingest',
+    backend: 'standalone',
+    case: `POST /api/v1/audit/events, ${CONCURRENCY} clients, ${latencies.length} actions`,
+    count: latencies.length,
+    seconds: round(seconds, 2),
+    perSecond: Math.round(latencies.length / seconds),
+    p50Ms: round(percentile(latencies, 0.5), 1),
+    p99Ms: round(percentile(latencies, 0.99), 1),
+    notes: `token verified, actor from the token, Idempotency-Key stored, record appended with its leaf hash before the 201; load ${loadAverage()}`,
+  });
+};
+
 // ---- 3 and 4. checkpoints and inclusion proofs on a large log ----
 
 const largeLog = async (base: URL, admin: string, dataSource: DataSource, log: AuditLogService) => {
@@ -747,6 +847,7 @@ const standalone = async () => {
     const admin = `Bearer ${adminKey}`;
     const dataSource = started.app.get(DataSource);
     const log = started.app.get(AuditLogService);
+    await ingestThroughput(base, admin);
     const derivedOrg = await derivedRecords(base, admin, dataSource);
     const derivedCheckpoint = await timed(CHECKPOINT_ROUNDS, 20, () => log.checkpoint(derivedOrg));
     const large = await largeLog(base, admin, dataSource, log);
@@ -1028,6 +1129,7 @@ const main = async () => {
       pollMs: POLL_MS,
       logRecords: LOG_RECORDS,
       proofRequests: PROOF_REQUESTS,
+      ingestEvents: INGEST_EVENTS,
       checkpointRounds: CHECKPOINT_ROUNDS,
       exportRecords: EXPORT_RECORDS,
       exportPrefixRecords: EXPORT_PREFIX,
