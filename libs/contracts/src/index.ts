@@ -7,5 +7,6 @@ export { ContractViolation, type ContractViolationCode, type WireResult } from '
 export * from './integration-events';
 export * from './mfa-events';
 export * from './organization-events';
+export * from './session-events';
 export * from './topics';
 export * from './wire-envelope';

@@ -44,6 +44,8 @@ import { TokenState } from './oauth/token-state';
 import { AuthnProjection } from './persistence/authn.projection';
 import { RevocationFeed } from './revocations/revocation-feed';
 import { RevocationsController } from './revocations/revocations.controller';
+import { sessionsControllers, sessionsProviders } from './sessions/sessions.providers';
+import { SessionsService } from './sessions/sessions.service';
 
 export const AUTHN_EVENT_STORE = Symbol('AUTHN_EVENT_STORE');
 const LIFECYCLE = Symbol('AUTHN_LIFECYCLE');
@@ -110,6 +112,7 @@ export class AuthnModule {
         RevocationsController,
         ...connectionControllers,
         ...mfaControllers,
+        ...sessionsControllers,
       ],
       providers: [
         { provide: AUTHN_EVENT_STORE, useValue: eventStore },
@@ -150,13 +153,14 @@ export class AuthnModule {
         },
         {
           provide: AuthorizationServerHost,
-          inject: [DataSource, KeyRing, GrantsService, PLATFORM_CLOCK, PublicUrl],
+          inject: [DataSource, KeyRing, GrantsService, PLATFORM_CLOCK, PublicUrl, SessionsService],
           useFactory: (
             dataSource: DataSource,
             keyRing: KeyRing,
             grants: GrantsService,
             clock: Clock,
             url: PublicUrl,
+            sessions: SessionsService,
           ) =>
             new AuthorizationServerHost({
               issuer: () => url.value,
@@ -165,6 +169,7 @@ export class AuthnModule {
               grants,
               clock,
               cookieKey: secretKey,
+              signedOut: (session) => sessions.signedOut(session),
             }),
         },
         {
@@ -202,14 +207,19 @@ export class AuthnModule {
         },
         {
           provide: LIFECYCLE,
-          inject: [DataSource, GrantsService],
-          useFactory: async (dataSource: DataSource, grants: GrantsService) =>
-            new LifecycleHandler(await IdempotentConsumer.create(dataSource, { schema: 'authn' }), grants),
+          inject: [DataSource, GrantsService, SessionsService],
+          useFactory: async (dataSource: DataSource, grants: GrantsService, sessions: SessionsService) =>
+            new LifecycleHandler(
+              await IdempotentConsumer.create(dataSource, { schema: 'authn' }),
+              grants,
+              sessions,
+            ),
         },
         LifecycleConsumer,
         AuthnLifecycle,
         ...connectionProviders(AUTHN_SECRETS),
         ...mfaProviders({ eventStore, secretKey }),
+        ...sessionsProviders,
       ],
       exports: [AUTHN_EVENT_STORE, ConnectionProtocols, ConnectionsService, HomeRealmDiscovery],
     };
