@@ -6,7 +6,8 @@
  *    PGlite and, when DATABASE_URL is set, on a fresh database of that PostgreSQL server; the audit
  *    migrations run through a TypeORM DataSource as the infrastructure runs them. For comparison, the
  *    same rows written with one `insert … unnest` per batch (not the platform's path).
- * 2. Derived records end to end: a standalone Mandate in this process (embedded PGlite, fresh data dir);
+ * 2. Applications' actions through `POST /api/v1/audit/events` (BENCH_INGEST_EVENTS, default 3000, with
+ *    BENCH_CONCURRENCY clients) on a standalone Mandate; and derived records end to end: a standalone Mandate in this process (embedded PGlite, fresh data dir);
  *    users provisioned over SCIM, one by one and BENCH_CONCURRENCY at a time, while the log is polled
  *    every BENCH_POLL_MS for their `user.provisioned` records: records/s, and the lag from the SCIM
  *    response to the record being queryable.
@@ -14,8 +15,8 @@
  * 4. Inclusion proofs: over HTTP on that log (each proof verified against the signed checkpoint), where
  *    their time goes, and from `InMemoryTreeNodes` of the same leaves and of BENCH_EXPORT_RECORDS leaves.
  * 5. Offline verification: an export of BENCH_EXPORT_RECORDS realistic records (every derived event type
- *    of directory, authn and authz in turn) with signed checkpoints, verified by `verifyExportFile` and by
- *    `mandate audit verify`, and the same per-line work streamed into `verifyExport`.
+ *    of directory, authn and authz in turn) with signed checkpoints and leaf hashes, verified by `verifyExportFile`, by
+ *    `verifyExportLines` over lines read one by one, and by `mandate audit verify`.
  *
  * Every loop is bounded in count and time: BENCH_SECONDS (per append case, default 8), BENCH_USERS
  * (default 1000) and BENCH_SEQUENTIAL_USERS (default 200) within BENCH_SCIM_SECONDS (default 120 per
@@ -34,7 +35,6 @@ import {
   rootHash,
   signCheckpoint,
   toJsonLine,
-  verifyExport,
   verifyInclusion,
 } from '@mandate/audit-domain';
 import { EmbeddedPostgres } from '@mandate/eventstore';
@@ -53,7 +53,11 @@ import { DataSource, type EntityManager } from 'typeorm';
 import { loadAverage, percentile, round, writeResults } from './bench-kit';
 import { allContexts } from '../apps/standalone/src/contexts';
 import { oneEventOfEachType, orgId as templateOrgId } from '../libs/audit/domain/src/testing/identity-events';
-import { parseVerifierKey, verifyExportFile } from '../libs/audit/infrastructure/src/cli/verify-export-file';
+import {
+  parseVerifierKey,
+  verifyExportFile,
+  verifyExportLines,
+} from '../libs/audit/infrastructure/src/cli/verify-export-file';
 import { AuditLogService } from '../libs/audit/infrastructure/src/log/audit-log.service';
 import { type CheckpointKey } from '../libs/audit/infrastructure/src/log/checkpoint-keys';
 import { exportHeader, verifierKey } from '../libs/audit/infrastructure/src/log/export-format';
@@ -69,6 +73,7 @@ const CONCURRENCY = Number(process.env['BENCH_CONCURRENCY'] ?? 8);
 const POLL_MS = Number(process.env['BENCH_POLL_MS'] ?? 2);
 const LOG_RECORDS = Number(process.env['BENCH_LOG_RECORDS'] ?? 100_000);
 const PROOF_REQUESTS = Number(process.env['BENCH_PROOF_REQUESTS'] ?? 30);
+const INGEST_EVENTS = Number(process.env['BENCH_INGEST_EVENTS'] ?? 3000);
 const PROOF_SECONDS = 60;
 const EXPORT_RECORDS = Number(process.env['BENCH_EXPORT_RECORDS'] ?? 1_000_000);
 /** Checkpoints in the synthesized export: one every this many records, and one at the end. */
@@ -86,7 +91,7 @@ const TARGETS = {
 };
 
 interface Row {
-  part: 'append' | 'derived' | 'checkpoint' | 'inclusion' | 'verify';
+  part: 'append' | 'ingest' | 'derived' | 'checkpoint' | 'inclusion' | 'verify';
   backend: string;
   case: string;
   count: number;
@@ -536,6 +541,104 @@ const derivedRecords = async (base: URL, admin: string, dataSource: DataSource) 
   return orgId;
 };
 
+// ---- 2b. applications' own actions through the ingest API ----
+
+/**
+ * `POST /api/v1/audit/events` as an application calls it: a service client's access token for the audit
+ * audience, an Idempotency-Key per action, CONCURRENCY clients, INGEST_EVENTS actions within SCIM_SECONDS.
+ */
+const ingestThroughput = async (base: URL, admin: string) => {
+  const org = expect(
+    await send(base, 'POST', '/api/v1/organizations', admin, { name: `Ingest ${run}` }),
+    'POST /organizations',
+    201,
+  );
+  const orgId = org['id'] as string;
+  const audience = `${base.origin}/api/v1/audit`;
+  const client = expect(
+    await send(base, 'POST', `/api/v1/organizations/${orgId}/clients`, admin, {
+      name: 'Billing',
+      kind: 'service',
+      grantTypes: ['client_credentials'],
+      tokenEndpointAuthMethod: 'client_secret_basic',
+      audiences: [audience],
+    }),
+    'POST /clients',
+    201,
+  );
+  const basic = Buffer.from(`${client['clientId'] as string}:${client['clientSecret'] as string}`).toString(
+    'base64',
+  );
+  const tokenAnswer = await fetch(`${base.origin}/oauth/token`, {
+    method: 'POST',
+    headers: { authorization: `Basic ${basic}`, 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'client_credentials', resource: audience }).toString(),
+  });
+  const token = ((await tokenAnswer.json()) as Record<string, unknown>)['access_token'];
+  if (typeof token !== 'string')
+    throw new Error(`no access token for the audit audience (${tokenAnswer.status})`);
+  const ingest = (i: number) =>
+    new Promise<number>((resolve, reject) => {
+      const payload = JSON.stringify({
+        action: 'invoice.approved',
+        targets: [{ type: 'invoice', id: `inv-${i}` }],
+        outcome: 'success',
+        metadata: { amount: i },
+      });
+      const request = httpRequest(
+        {
+          host: base.hostname,
+          port: base.port,
+          method: 'POST',
+          path: '/api/v1/audit/events',
+          agent,
+          headers: {
+            authorization: `Bearer ${token}`,
+            'content-type': 'application/json',
+            'content-length': Buffer.byteLength(payload),
+            'idempotency-key': `bench-${run}-${i}`,
+          },
+        },
+        (response) => {
+          response.resume();
+          response.on('end', () => resolve(response.statusCode ?? 0));
+        },
+      );
+      request.on('error', reject);
+      request.end(payload);
+    });
+  const latencies: number[] = [];
+  const deadline = now() + SCIM_SECONDS * 1000;
+  let started = 0;
+  let refused = 0;
+  const begin = now();
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (started < INGEST_EVENTS && now() < deadline) {
+        const i = started++;
+        const t = now();
+        const status = await ingest(i);
+        latencies.push(now() - t);
+        if (status !== 201) refused++;
+      }
+    }),
+  );
+  const seconds = (now() - begin) / 1000;
+  latencies.sort((a, b) => a - b);
+  if (refused > 0) throw new Error(`${refused} ingested actions were not answered 201`);
+  record({
+    part: 'ingest',
+    backend: 'standalone',
+    case: `POST /api/v1/audit/events, ${CONCURRENCY} clients, ${latencies.length} actions`,
+    count: latencies.length,
+    seconds: round(seconds, 2),
+    perSecond: Math.round(latencies.length / seconds),
+    p50Ms: round(percentile(latencies, 0.5), 1),
+    p99Ms: round(percentile(latencies, 0.99), 1),
+    notes: `token verified, actor from the token, Idempotency-Key stored, record appended with its leaf hash before the 201; load ${loadAverage()}`,
+  });
+};
+
 // ---- 3 and 4. checkpoints and inclusion proofs on a large log ----
 
 const largeLog = async (base: URL, admin: string, dataSource: DataSource, log: AuditLogService) => {
@@ -744,6 +847,7 @@ const standalone = async () => {
     const admin = `Bearer ${adminKey}`;
     const dataSource = started.app.get(DataSource);
     const log = started.app.get(AuditLogService);
+    await ingestThroughput(base, admin);
     const derivedOrg = await derivedRecords(base, admin, dataSource);
     const derivedCheckpoint = await timed(CHECKPOINT_ROUNDS, 20, () => log.checkpoint(derivedOrg));
     const large = await largeLog(base, admin, dataSource, log);
@@ -768,7 +872,7 @@ const writeLines = async (out: WriteStream, text: string) => {
   if (!out.write(text)) await new Promise<void>((resolve) => out.once('drain', resolve));
 };
 
-/** A JSON Lines export as Mandate writes it: header, records, then the signed checkpoints. */
+/** A JSON Lines export as Mandate writes it: header, records, then the signed checkpoints and leaf hashes. */
 const synthesizeExport = async (dir: string) => {
   const { privateKey, publicKey } = generateKeyPairSync('ed25519');
   const key: CheckpointKey = { name: 'mandate-audit', privateKey, publicKey, createdAt: new Date(T0) };
@@ -794,10 +898,11 @@ const synthesizeExport = async (dir: string) => {
   let chunk: string[] = [];
   for (let i = 0; i < EXPORT_RECORDS; i++) {
     const made = { ...syntheticRecord(templates, 'e555', i), sequence: i };
-    const leaf = leafHash(canonicalBytes(made));
+    const line = toJsonLine(made);
+    const leaf = leafHash(Buffer.from(line.slice(0, -1), 'utf8'));
     tree.append(leaf);
     leaves.push(leaf);
-    chunk.push(toJsonLine(made));
+    chunk.push(line);
     const atPrefix = tree.size === EXPORT_PREFIX;
     if (tree.size % EXPORT_CHECKPOINT_EVERY === 0 || tree.size === EXPORT_RECORDS || atPrefix) sign();
     // A chunk never straddles the prefix's end, so the prefix export gets exactly its records.
@@ -807,9 +912,16 @@ const synthesizeExport = async (dir: string) => {
       await writeLines(full, text);
       if (i < EXPORT_PREFIX) await writeLines(prefix, text);
     }
-    if (atPrefix) await writeLines(prefix, `${JSON.stringify({ checkpoints: [...checkpoints] })}\n`);
+    if (atPrefix)
+      await writeLines(
+        prefix,
+        `${JSON.stringify({ checkpoints: [...checkpoints], leafHashes: Buffer.concat(leaves).toString('base64') })}\n`,
+      );
   }
-  await writeLines(full, `${JSON.stringify({ checkpoints })}\n`);
+  await writeLines(
+    full,
+    `${JSON.stringify({ checkpoints, leafHashes: Buffer.concat(leaves).toString('base64') })}\n`,
+  );
   await Promise.all([full, prefix].map((out) => new Promise((resolve) => out.end(resolve))));
   const bytes = (await stat(join(dir, 'export.jsonl'))).size;
   const prefixBytes = (await stat(join(dir, 'export-prefix.jsonl'))).size;
@@ -907,48 +1019,32 @@ const verifyCases = async () => {
       );
     }
 
-    // The same per-line work streamed: what a verifier reading line by line would take.
+    // Read line by line, as `mandate audit verify` does, then `verifyExportLines` (the CLI's entry point).
     let t = now();
-    const entries: { index: number; bytes: Uint8Array }[] = [];
-    let header = '';
-    let last = '';
-    for await (const line of createInterface({ input: createReadStream(made.file), crlfDelay: Infinity })) {
-      if (!header) {
-        header = line;
-        continue;
-      }
-      if (last) {
-        const parsed = JSON.parse(last) as Record<string, unknown>;
-        entries.push({
-          index: typeof parsed['sequence'] === 'number' ? parsed['sequence'] : -1,
-          bytes: canonicalBytes(parsed),
-        });
-      }
-      last = line;
-    }
-    const parseSeconds = (now() - t) / 1000;
+    const lines: string[] = [];
+    for await (const line of createInterface({
+      input: createReadStream(made.file, 'utf8'),
+      crlfDelay: Infinity,
+    }))
+      lines.push(line);
+    const readSeconds = (now() - t) / 1000;
     t = now();
-    const streamed = verifyExport({
-      entries,
-      checkpoints: (JSON.parse(last) as { checkpoints: string[] }).checkpoints,
-      trustedKeys: trusted,
-      origin: (JSON.parse(header) as { origin: string }).origin,
-    });
+    const streamed = verifyExportLines(lines, trusted).verification;
     const verifySeconds = (now() - t) / 1000;
     if (!streamed.ok) throw new Error(`the streamed export did not verify: ${streamed.detail}`);
     record(
       {
         part: 'verify',
         backend: 'in-process',
-        case: `streamed lines → JSON.parse + canonicalBytes → verifyExport, ${entries.length} records`,
-        count: entries.length,
-        seconds: round(parseSeconds + verifySeconds, 2),
-        perSecond: Math.round(entries.length / (parseSeconds + verifySeconds)),
-        notes: `read + parse + canonicalize ${round(parseSeconds, 2)} s, verifyExport (leaf + node hashes, ${streamed.checkpoints.length} checkpoints) ${round(verifySeconds, 2)} s; not the platform's entry point; load ${loadAverage()}`,
+        case: `lines read one by one → verifyExportLines, ${lines.length - 2} records`,
+        count: lines.length - 2,
+        seconds: round(verifySeconds, 2),
+        perSecond: Math.round((lines.length - 2) / verifySeconds),
+        notes: `+ ${round(readSeconds, 2)} s reading the lines; each record line hashed as it stands (no re-canonicalization), ${streamed.checkpoints.length} checkpoints; load ${loadAverage()}`,
       },
       TARGETS.verify,
     );
-    entries.length = 0;
+    lines.length = 0;
 
     for (const [file, records] of [
       [made.file, EXPORT_RECORDS],
@@ -1033,6 +1129,7 @@ const main = async () => {
       pollMs: POLL_MS,
       logRecords: LOG_RECORDS,
       proofRequests: PROOF_REQUESTS,
+      ingestEvents: INGEST_EVENTS,
       checkpointRounds: CHECKPOINT_ROUNDS,
       exportRecords: EXPORT_RECORDS,
       exportPrefixRecords: EXPORT_PREFIX,

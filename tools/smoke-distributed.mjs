@@ -6,7 +6,8 @@
 // revocations on authn's Kafka topic.
 // Needs DATABASE_URL and KAFKA_BROKERS; run `npm run build` first. Bounded: gives up after 240 s.
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -30,7 +31,7 @@ await admin.query(`create database ${database}`);
 const url = new URL(DATABASE_URL);
 url.pathname = `/${database}`;
 
-const children = Object.entries(services).map(([service, port]) => {
+const spawnService = (service, port) => {
   const child = spawn(process.execPath, [join(root, 'dist/apps', service, 'src/main.js')], {
     env: {
       ...process.env,
@@ -47,7 +48,11 @@ const children = Object.entries(services).map(([service, port]) => {
     if (code !== null && code !== 0) console.error(`${service} exited with ${code ?? signal}`);
   });
   return child;
-});
+};
+const running = Object.fromEntries(
+  Object.entries(services).map(([service, port]) => [service, spawnService(service, port)]),
+);
+const children = () => Object.values(running);
 
 const request = async (port, path, init = {}) => {
   const response = await fetch(`http://127.0.0.1:${port}${path}`, {
@@ -134,6 +139,125 @@ const auditTellsTheLeaverStory = async ({ orgId, aliceId }) => {
   );
 };
 
+/** A SIEM on loopback that takes the organization's log stream (Standard Webhooks), checking each signature. */
+const startSiem = async () => {
+  const received = [];
+  let secret = null;
+  const server = createServer((req, res) => {
+    const chunks = [];
+    req.on('data', (chunk) => chunks.push(chunk));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks).toString('utf8');
+      const id = req.headers['webhook-id'];
+      const signed = `${id}.${req.headers['webhook-timestamp']}.${body}`;
+      const expected = secret
+        ? createHmac('sha256', Buffer.from(secret.slice('whsec_'.length), 'base64'))
+            .update(signed)
+            .digest('base64')
+        : null;
+      if (!expected || req.headers['webhook-signature'] !== `v1,${expected}`) {
+        res.writeHead(401).end();
+        return;
+      }
+      received.push(JSON.parse(body).data);
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${server.address().port}/ingest`,
+    received,
+    useSecret: (value) => (secret = value),
+    close: () => new Promise((resolve) => server.close(resolve)),
+  };
+};
+
+/** Kill -9 the audit service while the directory's events stream to it, then start it again. */
+const killAuditMidStream = async (orgId) => {
+  await eventually('the audit service to be mid-stream', async () => {
+    const { body } = await request(services.audit, `/api/v1/organizations/${orgId}/audit/records?limit=1000`);
+    return (body?.data ?? []).some((record) => record.action === 'user.provisioned');
+  });
+  const audit = running.audit;
+  const exited = new Promise((done) => audit.once('exit', done));
+  audit.kill('SIGKILL');
+  await exited;
+  running.audit = spawnService('audit', services.audit);
+  await eventually(
+    'the audit service to be ready again',
+    async () => (await request(services.audit, '/ready')).status === 200,
+  );
+  console.log('smoke: audit killed with SIGKILL mid-stream and restarted');
+};
+
+const directoryEventsOf = async (orgId) => {
+  const events = [];
+  for (let after = ''; ;) {
+    const { body } = await request(
+      services.directory,
+      `/api/v1/events?orgId=${orgId}&limit=500${after ? `&after=${after}` : ''}`,
+    );
+    events.push(...body.data);
+    if (body.data.length === 0 || !body.nextCursor || body.nextCursor === after) return events;
+    after = body.nextCursor;
+  }
+};
+
+/**
+ * After the kill -9: every directory event of the organization is in its audit log exactly once, the
+ * log has no gap, and its export verifies offline against the signed checkpoints (the proofs).
+ */
+const auditHoldsEveryEventOnce = async (orgId) => {
+  const events = await directoryEventsOf(orgId);
+  const records = await eventually('the audit log to hold every directory event', async () => {
+    const all = [];
+    for (let after = -1; ;) {
+      const { body } = await request(
+        services.audit,
+        `/api/v1/organizations/${orgId}/audit/records?limit=1000&after=${after}`,
+      );
+      all.push(...body.data);
+      if (!body.nextCursor) break;
+      after = body.nextCursor;
+    }
+    const ids = new Set(all.map((record) => record.id));
+    return events.every((event) => ids.has(event.id)) ? all : null;
+  });
+  const ids = records.map((record) => record.id);
+  if (new Set(ids).size !== ids.length) throw new Error('the audit log holds an event twice');
+  // The stream to the SIEM, running across the crash: every record it was sent arrives in log order.
+  const streamed = await eventually('the SIEM to receive the log through the crash', async () =>
+    siem.received.length >= records.length ? siem.received : null,
+  );
+  const firstOfEach = new Map();
+  for (const record of streamed)
+    if (!firstOfEach.has(record.sequence)) firstOfEach.set(record.sequence, record);
+  if ([...firstOfEach.keys()].some((sequence, i) => sequence !== i))
+    throw new Error('the SIEM stream skipped or reordered records');
+  if (records.some((record) => firstOfEach.get(record.sequence)?.id !== record.id))
+    throw new Error('the SIEM stream disagrees with the log');
+  if (records.some((record, i) => record.sequence !== i)) throw new Error('the audit log has a gap');
+  const { verifyExportLines, parseVerifierKey } = await import(
+    pathToFileURL(join(root, 'dist/libs/audit/infrastructure/src/cli/verify-export-file.js')).href
+  ).then((loaded) => loaded.default ?? loaded);
+  const keys = (await request(services.audit, '/api/v1/audit/keys')).body.data.map((key) =>
+    parseVerifierKey(key.verifierKey),
+  );
+  const exported = await fetch(
+    `http://127.0.0.1:${services.audit}/api/v1/organizations/${orgId}/audit/export`,
+    {
+      headers: { authorization: `Bearer ${adminKey}` },
+    },
+  ).then((response) => response.text());
+  const { verification } = verifyExportLines(exported.split('\n'), keys);
+  if (!verification.ok) throw new Error(`the audit export does not verify: ${verification.detail}`);
+  console.log(
+    `smoke: after the kill -9 the audit log holds all ${events.length} directory events once, ` +
+      `${records.length} records without a gap; its export of ${verification.size} verifies; the SIEM stream ` +
+      `delivered them in order (${streamed.length - firstOfEach.size} redelivered after the crash, deduplicated by webhook-id)`,
+  );
+};
+
 const mandateAcrossServices = async ({ scimBaseUrl, token, orgId }) => {
   const begun = Date.now();
   const scim = async (path, init) => {
@@ -214,6 +338,7 @@ const mandateAcrossServices = async ({ scimBaseUrl, token, orgId }) => {
 
 let failed = false;
 let passed = 0;
+const siem = await startSiem();
 try {
   const scenarios = await loadScenarios();
   const stories = await loadStories();
@@ -227,6 +352,12 @@ try {
   });
   if (created.status !== 201) throw new Error(`Creating an organization answered ${created.status}`);
   const orgId = created.body.id;
+  const stream = await request(services.audit, `/api/v1/organizations/${orgId}/audit/streams`, {
+    method: 'POST',
+    body: JSON.stringify({ kind: 'http', url: siem.url }),
+  });
+  if (stream.status !== 201) throw new Error(`Creating a log stream answered ${stream.status}`);
+  siem.useSecret(stream.body.secret);
   const started = Date.now();
   for (const service of ['authn', 'authz', 'audit']) {
     const seen = await eventually(`${service} to learn ${orgId}`, async () => {
@@ -255,7 +386,9 @@ try {
     ['entra', scenarios.runEntraProvisioning],
   ]) {
     const begun = Date.now();
+    const crash = client === 'okta' ? killAuditMidStream(orgId) : Promise.resolve();
     const summary = await beforeDeadline(`the ${client} provisioning run`, scenario(target));
+    await crash;
     console.log(
       `smoke: ${client} provisioning run passed, ${summary.steps.length} steps (${Date.now() - begun} ms)`,
     );
@@ -300,18 +433,21 @@ try {
     passed++;
     if (name === 'leaver') await auditTellsTheLeaverStory(result);
   }
+  await auditHoldsEveryEventOnce(orgId);
+  passed++;
   console.log(`smoke: ${passed} passed, 0 failed`);
 } catch (error) {
   failed = true;
   console.error(`smoke: ${error.message}`);
   console.log(`smoke: ${passed} passed, 1 failed`);
 } finally {
-  for (const child of children) child.kill('SIGTERM');
+  for (const child of children()) child.kill('SIGTERM');
   await Promise.all(
-    children.map(
+    children().map(
       (child) => new Promise((done) => (child.exitCode !== null ? done() : child.on('exit', done))),
     ),
   );
+  await siem.close();
   await admin.query(`drop database if exists ${database} with (force)`).catch(() => undefined);
   await admin.end();
 }

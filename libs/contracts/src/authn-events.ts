@@ -17,6 +17,8 @@ export const grantRevocationReasonSchema = z.enum([
   'agent_suspended',
   'client_deleted',
   'admin',
+  /** The person signed out of the session the grant was issued through (RP-initiated logout). */
+  'logout',
 ]);
 export type GrantRevocationReason = z.infer<typeof grantRevocationReasonSchema>;
 
@@ -101,6 +103,10 @@ export const ClientRegisteredV1 = defineIntegrationEvent(
     scopes: z.array(z.string().max(128)).max(200),
     /** The resource servers (`aud`) its tokens may be for. */
     audiences: z.array(z.url()).min(1).max(20),
+    /** Where logout tokens are posted (OpenID Connect Back-Channel Logout 1.0); absent on older events. */
+    backchannelLogoutUri: z.url().max(2000).nullable().optional(),
+    /** Whether logout tokens carry the session's `sid`. */
+    backchannelLogoutSessionRequired: z.boolean().optional(),
     registeredAt: at,
   }),
 );

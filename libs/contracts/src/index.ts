@@ -8,5 +8,6 @@ export * from './integration-events';
 export * from './login-events';
 export * from './mfa-events';
 export * from './organization-events';
+export * from './session-events';
 export * from './topics';
 export * from './wire-envelope';

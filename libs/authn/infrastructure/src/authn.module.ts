@@ -44,6 +44,8 @@ import { TokenState } from './oauth/token-state';
 import { AuthnProjection } from './persistence/authn.projection';
 import { RevocationFeed } from './revocations/revocation-feed';
 import { RevocationsController } from './revocations/revocations.controller';
+import { sessionsControllers, sessionsProviders } from './sessions/sessions.providers';
+import { SessionsService } from './sessions/sessions.service';
 import { ssoLoginControllers, ssoLoginProviders } from './sso/login/sso-login.providers';
 
 export const AUTHN_EVENT_STORE = Symbol('AUTHN_EVENT_STORE');
@@ -111,6 +113,7 @@ export class AuthnModule {
         RevocationsController,
         ...connectionControllers,
         ...mfaControllers,
+        ...sessionsControllers,
         ...ssoLoginControllers,
       ],
       providers: [
@@ -152,13 +155,14 @@ export class AuthnModule {
         },
         {
           provide: AuthorizationServerHost,
-          inject: [DataSource, KeyRing, GrantsService, PLATFORM_CLOCK, PublicUrl],
+          inject: [DataSource, KeyRing, GrantsService, PLATFORM_CLOCK, PublicUrl, SessionsService],
           useFactory: (
             dataSource: DataSource,
             keyRing: KeyRing,
             grants: GrantsService,
             clock: Clock,
             url: PublicUrl,
+            sessions: SessionsService,
           ) =>
             new AuthorizationServerHost({
               issuer: () => url.value,
@@ -167,6 +171,7 @@ export class AuthnModule {
               grants,
               clock,
               cookieKey: secretKey,
+              signedOut: (session) => sessions.signedOut(session),
             }),
         },
         {
@@ -204,14 +209,19 @@ export class AuthnModule {
         },
         {
           provide: LIFECYCLE,
-          inject: [DataSource, GrantsService],
-          useFactory: async (dataSource: DataSource, grants: GrantsService) =>
-            new LifecycleHandler(await IdempotentConsumer.create(dataSource, { schema: 'authn' }), grants),
+          inject: [DataSource, GrantsService, SessionsService],
+          useFactory: async (dataSource: DataSource, grants: GrantsService, sessions: SessionsService) =>
+            new LifecycleHandler(
+              await IdempotentConsumer.create(dataSource, { schema: 'authn' }),
+              grants,
+              sessions,
+            ),
         },
         LifecycleConsumer,
         AuthnLifecycle,
         ...connectionProviders(AUTHN_SECRETS),
         ...mfaProviders({ eventStore, secretKey }),
+        ...sessionsProviders,
         ...ssoLoginProviders(),
       ],
       exports: [AUTHN_EVENT_STORE, ConnectionProtocols, ConnectionsService, HomeRealmDiscovery],

@@ -65,6 +65,7 @@ const EXPECTED: readonly (readonly [string, number, number])[] = [
   ['authn.connection.deleted', 3004, 4],
   ['authn.grant.issued', 3003, 1],
   ['authn.grant.revoked', 3002, 2],
+  ['authn.session.revoked', 3002, 2],
   ['authn.mfa.totp_enrolled', 3001, 99],
   ['authn.mfa.totp_confirmed', 3001, 10],
   ['authn.mfa.webauthn_registered', 3001, 10],

@@ -81,6 +81,7 @@ const IDENTITY_ACTIONS: Readonly<Record<string, Classification>> = {
   'user.updated': entity(UPDATE),
   'client.credentials_rotated': account(3),
   'grant.revoked': authentication(2),
+  'session.revoked': authentication(2),
   'mfa.totp_enrolled': account(OCSF_OTHER_ACTIVITY),
   'mfa.totp_confirmed': account(MFA_FACTOR_ENABLE),
   'mfa.webauthn_registered': account(MFA_FACTOR_ENABLE),

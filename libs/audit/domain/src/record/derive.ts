@@ -62,6 +62,7 @@ import {
   RoleDeletedV1,
   RoleUnassignedV1,
   RoleUpdatedV1,
+  SessionRevokedV1,
   SigningKeyGeneratedV1,
   SigningKeyRetiredV1,
   TuplesDeletedV1,
@@ -518,6 +519,23 @@ const RULES: readonly Rule[] = [
       actor: data.actor,
       revokedAt: data.revokedAt,
       expiresAt: data.expiresAt,
+    },
+  })),
+
+  // -- authn: sign-in sessions (ended before their time: revoked, a leaver's, or signed out) --
+  on(SessionRevokedV1, (data) => ({
+    targets: [
+      target('user', data.userId),
+      target('session', data.sessionId),
+      ...data.clients.map(({ clientId }) => target('client', clientId)),
+    ],
+    reason: data.reason,
+    metadata: {
+      sessionId: data.sessionId,
+      clients: data.clients.map(({ clientId }) => clientId),
+      grants: data.clients.flatMap(({ grantId }) => (grantId === null ? [] : [grantId])),
+      authenticatedAt: data.authenticatedAt,
+      revokedAt: data.revokedAt,
     },
   })),
 

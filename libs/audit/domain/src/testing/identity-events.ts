@@ -52,6 +52,7 @@ import {
   MfaTotpConfirmedV1,
   MfaTotpEnrolledV1,
   MfaWebauthnRegisteredV1,
+  SessionRevokedV1,
   ModelWrittenV1,
   OrganizationCreatedV1,
   OrganizationDeletedV1,
@@ -443,6 +444,15 @@ export const oneEventOfEachType = (): RecordedEvent[] => [
     reason: 'mandate_revoked',
     revokedAt: at,
     expiresAt: at,
+  }),
+  recorded(SessionRevokedV1, {
+    orgId,
+    userId,
+    sessionId: 'Qm3v9tNcX0f2yKpL8sWd1',
+    reason: 'user_deactivated',
+    clients: [{ clientId, grantId }],
+    authenticatedAt: at,
+    revokedAt: at,
   }),
   recorded(MfaTotpEnrolledV1, {
     ...mfaKey,

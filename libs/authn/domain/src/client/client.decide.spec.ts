@@ -52,6 +52,54 @@ describe('client', () => {
       .then([registered(app({ redirectUris: ['http://127.0.0.1:8765/callback'] }))]);
   });
 
+  it('takes a back-channel logout URI that is https or loopback http, without fragment; logout tokens carry sid by default', () => {
+    for (const uri of ['http://invoices.example/logout', 'https://invoices.example/logout#x', 'nope'])
+      given([])
+        .when(register(app({ backchannelLogoutUri: uri })))
+        .thenThrows('AUTHN_BACKCHANNEL_LOGOUT_URI_INVALID');
+    given([])
+      .when(register(app({ backchannelLogoutUri: 'https://invoices.example/logout' })))
+      .then([
+        registered(
+          app({
+            backchannelLogoutUri: 'https://invoices.example/logout',
+            backchannelLogoutSessionRequired: true,
+          }),
+        ),
+      ]);
+    given([])
+      .when(
+        register(
+          app({
+            backchannelLogoutUri: 'http://127.0.0.1:8765/logout',
+            backchannelLogoutSessionRequired: false,
+          }),
+        ),
+      )
+      .then([
+        registered(
+          app({
+            backchannelLogoutUri: 'http://127.0.0.1:8765/logout',
+            backchannelLogoutSessionRequired: false,
+          }),
+        ),
+      ]);
+    given([])
+      .when(register(app({ backchannelLogoutUri: null })))
+      .then([registered(app())]);
+    given([])
+      .when(
+        register(
+          app({
+            grantTypes: [CLIENT_CREDENTIALS],
+            redirectUris: [],
+            backchannelLogoutUri: 'https://invoices.example/logout',
+          }),
+        ),
+      )
+      .thenThrows('AUTHN_BACKCHANNEL_LOGOUT_URI_INVALID');
+  });
+
   it('an agent authenticates with its keys and uses client credentials or token exchange only', () => {
     const agent = app({
       kind: 'agent',

@@ -29,6 +29,9 @@ export interface ClientSettings {
   readonly jwks: Jwks | null;
   readonly scopes: readonly string[];
   readonly audiences: readonly string[];
+  /** Where logout tokens are posted (OpenID Connect Back-Channel Logout); none when absent. */
+  readonly backchannelLogoutUri?: string | null;
+  readonly backchannelLogoutSessionRequired?: boolean;
 }
 
 export type RegisterClient = Command<'RegisterClient', ClientSettings & { orgId: string; clientId: string }>;
@@ -67,6 +70,21 @@ const validRedirectUri = (uri: string): string => {
   if (url.protocol !== 'https:' && !LOOPBACK.test(uri)) {
     throw invalid('AUTHN_REDIRECT_URI_INVALID', `${uri} must use https (http only on loopback)`);
   }
+  return uri;
+};
+
+/** A back-channel logout URI: https (loopback http for development), no fragment (Back-Channel Logout §2.2). */
+const validBackchannelLogoutUri = (uri: string): string => {
+  let url: URL;
+  try {
+    url = new URL(uri);
+  } catch {
+    throw invalid('AUTHN_BACKCHANNEL_LOGOUT_URI_INVALID', `${uri} is not a URL`);
+  }
+  if (url.hash !== '' || uri.includes('#'))
+    throw invalid('AUTHN_BACKCHANNEL_LOGOUT_URI_INVALID', `${uri} has a fragment`);
+  if (url.protocol !== 'https:' && !LOOPBACK.test(uri))
+    throw invalid('AUTHN_BACKCHANNEL_LOGOUT_URI_INVALID', `${uri} must use https (http only on loopback)`);
   return uri;
 };
 
@@ -128,7 +146,30 @@ const validSettings = (settings: ClientSettings): ClientSettings => {
   if (settings.audiences.length === 0) {
     throw invalid('AUTHN_AUDIENCE_REQUIRED', 'Name at least one resource server the tokens are for');
   }
-  return { ...settings, name, grantTypes, redirectUris, scopes: [...new Set(settings.scopes)].sort() };
+  const {
+    backchannelLogoutUri = null,
+    backchannelLogoutSessionRequired: _sessionRequired,
+    ...rest
+  } = settings;
+  if (backchannelLogoutUri !== null) {
+    validBackchannelLogoutUri(backchannelLogoutUri);
+    if (!grantTypes.includes(AUTHORIZATION_CODE))
+      throw invalid(
+        'AUTHN_BACKCHANNEL_LOGOUT_URI_INVALID',
+        'Only clients people sign in to (authorization code) receive logout tokens',
+      );
+  }
+  return {
+    ...rest,
+    name,
+    grantTypes,
+    redirectUris,
+    scopes: [...new Set(settings.scopes)].sort(),
+    ...(backchannelLogoutUri !== null && {
+      backchannelLogoutUri,
+      backchannelLogoutSessionRequired: settings.backchannelLogoutSessionRequired ?? true,
+    }),
+  };
 };
 
 const decide = (command: ClientCommand, state: Client): ClientEvent[] => {

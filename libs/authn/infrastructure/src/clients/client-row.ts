@@ -15,6 +15,8 @@ export interface ClientRow {
   jwks: { keys: Record<string, unknown>[] } | null;
   scopes: string[];
   audiences: string[];
+  backchannel_logout_uri: string | null;
+  backchannel_logout_session_required: boolean;
   status: 'active' | 'deleted';
   version: number;
   created_at: Date;
@@ -45,5 +47,9 @@ export const clientMetadata = (row: ClientRow): Record<string, unknown> => {
     agent_id: row.agent_id,
     kind: row.kind,
     audiences: row.audiences,
+    ...(row.backchannel_logout_uri !== null && {
+      backchannel_logout_uri: row.backchannel_logout_uri,
+      backchannel_logout_session_required: row.backchannel_logout_session_required,
+    }),
   };
 };

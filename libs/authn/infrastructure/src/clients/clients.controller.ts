@@ -17,6 +17,9 @@ const registerClient = z.strictObject({
   jwks: jwks.nullable().default(null),
   scopes: z.array(scope).max(200).default([]),
   audiences,
+  /** OpenID Connect Back-Channel Logout 1.0: where logout tokens are posted (https, or http on loopback). */
+  backchannelLogoutUri: z.string().max(2000).nullable().default(null),
+  backchannelLogoutSessionRequired: z.boolean().default(true),
 });
 
 const agentCredentials = z.strictObject({

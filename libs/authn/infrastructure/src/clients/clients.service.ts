@@ -24,6 +24,8 @@ export interface ClientView {
   readonly jwks: ClientRow['jwks'];
   readonly scopes: string[];
   readonly audiences: string[];
+  readonly backchannelLogoutUri: string | null;
+  readonly backchannelLogoutSessionRequired: boolean;
   readonly createdAt: string;
   readonly updatedAt: string;
 }
@@ -43,6 +45,8 @@ const toView = (row: ClientRow): ClientView => ({
   jwks: row.jwks,
   scopes: row.scopes,
   audiences: row.audiences,
+  backchannelLogoutUri: row.backchannel_logout_uri,
+  backchannelLogoutSessionRequired: row.backchannel_logout_session_required,
   createdAt: row.created_at.toISOString(),
   updatedAt: row.updated_at.toISOString(),
 });

@@ -22,6 +22,7 @@ import { type IdempotentConsumer } from '@mandate/messaging';
 import { causedBy } from '@mandate/platform';
 import { type EntityManager } from 'typeorm';
 import { type GrantsService } from '../grants/grants.service';
+import { type SessionsService } from '../sessions/sessions.service';
 
 const CONSUMER = 'authn.lifecycle';
 
@@ -43,7 +44,8 @@ const nameOf = (profile: {
 /**
  * Keeps authn's views of the principals tokens are issued for (users, agents, mandates and the
  * permissions authz announces), then runs the revocation cascade: a leaver's grants — their own and
- * every agent's acting for them — are revoked; a revoked or suspended mandate takes the grants issued
+ * every agent's acting for them — are revoked and their sign-in sessions end (their applications get
+ * back-channel logout tokens); a revoked or suspended mandate takes the grants issued
  * under it; a narrowed mandate takes the grants whose scope now exceeds it. The view change is applied
  * once per event; the cascade only revokes what is still live, so it runs again on every delivery.
  */
@@ -51,6 +53,7 @@ export class LifecycleHandler {
   constructor(
     private readonly idempotent: IdempotentConsumer,
     private readonly grants: GrantsService,
+    private readonly sessions: Pick<SessionsService, 'revokeAll'>,
   ) {}
 
   async handle(event: RecordedEvent): Promise<void> {
@@ -145,6 +148,7 @@ export class LifecycleHandler {
       const reason = UserDeletedV1.is(event) ? 'user_deleted' : 'user_deactivated';
       // Delegated tokens have the human as `sub`: this takes the agents' grants for them too.
       await this.grants.revokeWhere(orgId, { subject: userId }, reason, cause);
+      await this.sessions.revokeAll(orgId, userId, reason, cause);
     } else if (OrganizationDeletedV1.is(event)) {
       await this.grants.revokeWhere(event.data.orgId, { organization: true }, 'organization_deleted', cause);
     } else if (AgentSuspendedV1.is(event) || AgentDeletedV1.is(event)) {

@@ -98,6 +98,8 @@ describe('the revocation cascade when the process dies half-way', () => {
     const handler = new LifecycleHandler(
       await IdempotentConsumer.create(dataSource, { schema: 'authn' }),
       grants,
+      // This leaver holds no sign-in session (sessions.int.spec.ts covers theirs).
+      { revokeAll: () => Promise.resolve(0) },
     );
 
     await expect(handler.handle(leaver!)).rejects.toThrow('killed');

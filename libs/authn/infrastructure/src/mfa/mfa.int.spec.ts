@@ -500,8 +500,8 @@ describeWithServices(['postgres'], 'MFA on PostgreSQL', ({ postgres }) => {
         }),
       ).toMatchObject({ status: 400, body: { code: 'AUTHN_MFA_RELYING_PARTY_INVALID' } });
       expect(await call('GET', `${prefixedId('org')}/users/${userId}/mfa/factors`)).toMatchObject({
-        status: 403,
-        body: { code: 'PLATFORM_ORG_FORBIDDEN' },
+        status: 404,
+        body: { code: 'PLATFORM_ORG_NOT_FOUND' },
       });
       expect(await call('GET', `${orgId}/users/${prefixedId('usr')}/mfa/factors`)).toMatchObject({
         status: 404,

@@ -5,7 +5,12 @@ import { type DataSource } from 'typeorm';
 import { type GrantsService } from '../grants/grants.service';
 import { type KeyRing } from '../keys/key-ring';
 import { parseBasicCredentials, secretHash } from './basic-credentials';
-import { createAuthorizationServer, OAUTH_ROUTES, PROTOCOL_PATH_PREFIXES } from './authorization-server';
+import {
+  createAuthorizationServer,
+  type EndedSession,
+  OAUTH_ROUTES,
+  PROTOCOL_PATH_PREFIXES,
+} from './authorization-server';
 import { registerTokenExchange } from './token-exchange.grant';
 
 /** How often the key ring is checked for a due rotation (and for keys another replica made). */
@@ -34,6 +39,8 @@ export interface AuthorizationServerHostOptions {
   readonly grants: GrantsService;
   readonly clock: () => Date;
   readonly cookieKey: Buffer;
+  /** Records a session the person signed out of. */
+  readonly signedOut: (session: EndedSession) => Promise<void>;
 }
 
 /**
@@ -102,12 +109,17 @@ export class AuthorizationServerHost {
     callback(req, res);
   }
 
-  /** oidc-provider revokes a grant when a code or a rotated refresh token is used again. */
+  /** oidc-provider revokes a grant when a code or a rotated refresh token is used again, and on logout. */
   private async revokedByProvider(grantId: string, replayed: string | undefined): Promise<void> {
     const grant = await this.options.grants.find(grantId);
     if (!grant) return;
+    // Besides a replayed code or refresh token, oidc-provider revokes grants only on logout.
     const reason: GrantRevocationReason =
-      replayed === 'AuthorizationCode' ? 'authorization_code_reuse' : 'refresh_token_reuse';
+      replayed === 'AuthorizationCode'
+        ? 'authorization_code_reuse'
+        : replayed === 'RefreshToken'
+          ? 'refresh_token_reuse'
+          : 'logout';
     await this.options.grants.revoke(grant, reason);
   }
 }

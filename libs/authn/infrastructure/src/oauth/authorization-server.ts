@@ -7,12 +7,15 @@ import Provider, {
   type KoaContextWithOIDC,
 } from 'oidc-provider';
 import { type DataSource } from 'typeorm';
+import { isDevelopmentInstance } from '../connections/connections.providers';
 import { type GrantsService } from '../grants/grants.service';
 import { type KeyRing } from '../keys/key-ring';
 import { oidcAdapterFactory } from './oidc-adapter';
 
 export const ACCESS_TOKEN_TTL_SECONDS = 300;
 const REFRESH_LIFETIME_SECONDS = 14 * 86_400;
+/** A sign-in session lasts this long after the browser last used it (every authorization request renews it). */
+export const SESSION_IDLE_SECONDS = 8 * 3600;
 
 /** Where the protocol endpoints live under the issuer (discovery is at the issuer's `/.well-known`). */
 export const OAUTH_ROUTES = {
@@ -56,6 +59,16 @@ export interface AuthorizationServerOptions {
   readonly cookieKey: Buffer;
   /** Why oidc-provider revoked a grant (a reused code or refresh token), from the request being served. */
   readonly revokedByProvider: (grantId: string, replayed: string | undefined) => Promise<void>;
+  /** The person signed out (RP-initiated logout): the session is gone, its grants revoked, its applications told. */
+  readonly signedOut: (session: EndedSession) => Promise<void>;
+}
+
+/** What is left of a session oidc-provider has just destroyed. */
+export interface EndedSession {
+  readonly uid: string;
+  readonly accountId: string;
+  readonly loginTs: number | undefined;
+  readonly authorizations: Readonly<Record<string, { sid?: string; grantId?: string }>>;
 }
 
 const OIDC_SCOPES = ['openid', 'profile', 'email', 'offline_access'];
@@ -157,6 +170,7 @@ const grantOf = (token: { grantId?: string }): string => token.grantId ?? prefix
 export const createAuthorizationServer = (options: AuthorizationServerOptions): Provider => {
   const { issuer, dataSource, keyRing, grants, clock } = options;
   const recorded = new Set<string>();
+  const developmentInstance = isDevelopmentInstance(issuer);
 
   const recordGrant = async (
     ctx: KoaContextWithOIDC,
@@ -252,7 +266,7 @@ export const createAuthorizationServer = (options: AuthorizationServerOptions): 
       AuthorizationCode: 60,
       IdToken: ACCESS_TOKEN_TTL_SECONDS,
       Interaction: 600,
-      Session: 8 * 3600,
+      Session: SESSION_IDLE_SECONDS,
       Grant: REFRESH_LIFETIME_SECONDS,
       // A rotated refresh token never outlives the family's first one.
       RefreshToken: (_ctx, token) => {
@@ -270,6 +284,8 @@ export const createAuthorizationServer = (options: AuthorizationServerOptions): 
       introspection: { enabled: false },
       revocation: { enabled: false },
       rpInitiatedLogout: { enabled: true },
+      // Logout tokens to the applications signed in through a session, when it ends (OIDC Back-Channel Logout 1.0).
+      backchannelLogout: { enabled: true },
       resourceIndicators: {
         enabled: true,
         defaultResource: (_ctx, client) => extrasOf(client).audiences?.[0] ?? issuer,
@@ -360,6 +376,14 @@ export const createAuthorizationServer = (options: AuthorizationServerOptions): 
         },
       },
     },
+    // A development instance (its issuer on loopback http) posts logout tokens to applications on loopback
+    // too; anywhere else oidc-provider's guard against special-use addresses stays on every outgoing call.
+    fetch: (input, init) => {
+      const url = new URL(input instanceof Request ? input.url : input);
+      if (!developmentInstance || !isDevelopmentInstance(url.origin)) return fetch(input, init);
+      const { dispatcher: _guarded, ...unguarded } = (init ?? {}) as RequestInit & { dispatcher?: unknown };
+      return fetch(input, unguarded);
+    },
     renderError: (ctx, out) => {
       ctx.type = 'json';
       ctx.body = out;
@@ -367,5 +391,32 @@ export const createAuthorizationServer = (options: AuthorizationServerOptions): 
   };
   const provider = new Provider(issuer, configuration);
   provider.proxy = false;
+  // A revoked session stays dead even if a request that loaded it before the revocation saves it afterwards.
+  const sessions = provider.Session as unknown as {
+    find(id: string, findOptions?: unknown): Promise<{ uid: string } | undefined>;
+  };
+  const findSession = sessions.find.bind(sessions);
+  sessions.find = async (id, findOptions) => {
+    const session = await findSession(id, findOptions);
+    if (!session) return undefined;
+    const revoked = await dataSource.query<unknown[]>(
+      'select 1 from authn.session_revocations where session_id = $1',
+      [session.uid],
+    );
+    return revoked.length === 0 ? session : undefined;
+  };
+  provider.use(async (ctx: KoaContextWithOIDC, next) => {
+    await next();
+    // The confirmed logout destroyed the whole session (not just one application's part of it).
+    const oidc = ctx.oidc as KoaContextWithOIDC['oidc'] | undefined;
+    const session = oidc?.route === 'end_session_confirm' ? oidc.session : undefined;
+    if (session && (session as { destroyed?: boolean }).destroyed && session.accountId)
+      await options.signedOut({
+        uid: session.uid,
+        accountId: session.accountId,
+        loginTs: session.loginTs,
+        authorizations: (session as { authorizations?: EndedSession['authorizations'] }).authorizations ?? {},
+      });
+  });
   return provider;
 };

@@ -62,8 +62,9 @@ const apply = async (manager: EntityManager, event: RecordedEvent): Promise<void
     const d = event.data;
     await manager.query(
       `insert into authn.clients (client_id, org_id, name, kind, agent_id, redirect_uris, grant_types, auth_method,
-         secret_hash, jwks, scopes, audiences, status, version, created_at, updated_at)
-       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'active', $13, $14, $14)
+         secret_hash, jwks, scopes, audiences, status, version, created_at, updated_at,
+         backchannel_logout_uri, backchannel_logout_session_required)
+       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'active', $13, $14, $14, $15, $16)
        on conflict (client_id) do nothing`,
       [
         d.clientId,
@@ -80,6 +81,8 @@ const apply = async (manager: EntityManager, event: RecordedEvent): Promise<void
         JSON.stringify(d.audiences),
         event.streamRevision,
         at,
+        d.backchannelLogoutUri ?? null,
+        d.backchannelLogoutSessionRequired ?? false,
       ],
     );
   } else if (ClientCredentialsRotatedV1.is(event)) {

@@ -2,7 +2,7 @@ import { LOGIN_ATTEMPT_TTL_MS } from '@mandate/authn-domain';
 import { EmbeddedPostgres } from '@mandate/eventstore';
 import { DataSource } from 'typeorm';
 import { browserHashOf, LoginAttempts, type VerifiedLogin } from './login-attempts';
-import { CreateAuthnSsoLogin1796256000000 } from './sso-login.migration';
+import { CreateAuthnSsoLogin1796342400000 } from './sso-login.migration';
 
 const login: VerifiedLogin = {
   userId: 'usr_ada',
@@ -29,7 +29,7 @@ describe('login attempts on embedded PGlite', () => {
     dataSource = new DataSource({
       type: 'postgres',
       url: embedded.connectionString,
-      migrations: [CreateAuthnSsoLogin1796256000000],
+      migrations: [CreateAuthnSsoLogin1796342400000],
       migrationsRun: true,
       migrationsTableName: 'sso_login_migrations',
       poolSize: 4,

@@ -4,8 +4,8 @@ import { type MigrationInterface, type QueryRunner } from 'typeorm';
  * The SSO sign-in: attempts sent to IdPs (one use, bound to a browser, ten minutes), identities
  * linked to users (`authn.identity.linked`), and the roles each user's last SSO login mapped.
  */
-export class CreateAuthnSsoLogin1796256000000 implements MigrationInterface {
-  readonly name = 'CreateAuthnSsoLogin1796256000000';
+export class CreateAuthnSsoLogin1796342400000 implements MigrationInterface {
+  readonly name = 'CreateAuthnSsoLogin1796342400000';
 
   async up(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query('create schema if not exists authn');

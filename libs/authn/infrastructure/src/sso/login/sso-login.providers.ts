@@ -10,14 +10,14 @@ import { LoginAttempts } from './login-attempts';
 import { LoginRecorder } from './login-recorder';
 import { SsoIdentities } from './sso-identities';
 import { SsoLoginController } from './sso-login.controller';
-import { CreateAuthnSsoLogin1796256000000 } from './sso-login.migration';
+import { CreateAuthnSsoLogin1796342400000 } from './sso-login.migration';
 import { SsoLogin } from './sso-login.service';
 import { type LoopbackHttp, OidcUpstreams, samlConnectionProbe, samlMetadataRenderer } from './sso-protocols';
 
 const LOOPBACK_HTTP = Symbol('AUTHN_SSO_LOOPBACK_HTTP');
 
 export const ssoLoginControllers = [SsoLoginController];
-export const ssoLoginMigrations = [CreateAuthnSamlStores1796169600000, CreateAuthnSsoLogin1796256000000];
+export const ssoLoginMigrations = [CreateAuthnSamlStores1796169600000, CreateAuthnSsoLogin1796342400000];
 
 /**
  * The SSO sign-in: attempts, identities, the login events, the SAML connection test and SP metadata
