@@ -275,12 +275,13 @@ export class InteractionController {
       const connection = await this.sso.enabledConnection(realm.connectionId);
       if (connection) {
         const browserHash = ensureBrowserBinding(req, res, this.host.issuer.startsWith('https:'));
-        const redirect = await this.sso.begin(connection, {
+        const started = await this.sso.begin(req, connection, {
           interactionUid: details.uid,
           browserHash,
           ...(hints.email !== undefined && { loginHint: hints.email }),
         });
-        res.setHeader('Cache-Control', 'no-store').redirect(303, redirect);
+        if ('kind' in started) refused(res, started);
+        else res.setHeader('Cache-Control', 'no-store').redirect(303, started.redirectUrl);
         return;
       }
     }

@@ -22,7 +22,7 @@ import { type ConnectionUnderTest } from '../../connections/connection-ports';
 import { type ConnectionRow } from '../../connections/connection-rows';
 import { type ConnectionsService } from '../../connections/connections.service';
 import { type MfaService } from '../../mfa/mfa.service';
-import { OidcLoginError } from '../oidc/oidc-upstream';
+import { OidcConfigError, OidcLoginError } from '../oidc/oidc-upstream';
 import { SamlConfigError, SamlLoginError } from '../saml';
 import { type LoginAttempts, type StoredAttempt, type VerifiedLogin } from './login-attempts';
 import { loginCause, type LoginRecorder } from './login-recorder';
@@ -96,11 +96,15 @@ export class SsoLogin {
     return row?.status === 'enabled' ? this.options.connections.underTest(row) : null;
   }
 
-  /** Sends the person to the connection's IdP: the redirect URL, once the attempt is stored. */
+  /**
+   * Sends the person to the connection's IdP: the redirect URL, once the attempt is stored. An IdP
+   * that cannot be reached (OIDC discovery) or settings that no longer hold refuse the sign-in.
+   */
   async begin(
+    req: Request,
     connection: ConnectionUnderTest,
     start: { readonly interactionUid: string; readonly browserHash: string; readonly loginHint?: string },
-  ): Promise<string> {
+  ): Promise<{ readonly redirectUrl: string } | LoginRefusal> {
     const { attempts, clock, dataSource, loopbackHttp } = this.options;
     const base = {
       interactionUid: start.interactionUid,
@@ -108,18 +112,36 @@ export class SsoLogin {
       connectionId: connection.connectionId,
       browserHash: start.browserHash,
     };
-    if (connection.kind === 'saml') {
-      const sp = samlServiceProvider(connection, dataSource, clock, loopbackHttp());
-      const { redirectUrl, requestId } = await sp.createLoginRequest();
-      await attempts.start({ ...base, method: 'saml', samlRequestId: requestId });
-      return redirectUrl;
+    try {
+      if (connection.kind === 'saml') {
+        const sp = samlServiceProvider(connection, dataSource, clock, loopbackHttp());
+        const { redirectUrl, requestId } = await sp.createLoginRequest();
+        await attempts.start({ ...base, method: 'saml', samlRequestId: requestId });
+        return { redirectUrl };
+      }
+      const config = oidcConfigOf(connection);
+      if (!config) throw new Error(`connection ${connection.connectionId} has no OIDC settings`);
+      const upstream = await this.options.upstreams.for(connection, config);
+      const request = upstream.createLoginRequest(start.loginHint ? { loginHint: start.loginHint } : {});
+      await attempts.start({ ...base, method: 'oidc', oidc: request });
+      return { redirectUrl: request.redirectUrl };
+    } catch (error) {
+      const reason =
+        error instanceof OidcLoginError
+          ? error.reason
+          : error instanceof SamlConfigError || error instanceof OidcConfigError
+            ? `${connection.kind}_invalid_config`
+            : null;
+      if (reason === null) throw error;
+      await this.options.recorder.failed(req, {
+        orgId: connection.orgId,
+        connectionId: connection.connectionId,
+        method: connection.kind,
+        reason,
+        detail: (error as Error).message,
+      });
+      return refusalOf(reason);
     }
-    const config = oidcConfigOf(connection);
-    if (!config) throw new Error(`connection ${connection.connectionId} has no OIDC settings`);
-    const upstream = await this.options.upstreams.for(connection, config);
-    const request = upstream.createLoginRequest(start.loginHint ? { loginHint: start.loginHint } : {});
-    await attempts.start({ ...base, method: 'oidc', oidc: request });
-    return request.redirectUrl;
   }
 
   /** The ACS: a SAML response posted for `connectionId` (from the path, never from the Issuer). */
@@ -340,6 +362,7 @@ export class SsoLogin {
       if (error instanceof SamlLoginError || error instanceof OidcLoginError)
         return fail(error.reason, error.message);
       if (error instanceof SamlConfigError) return fail('saml_invalid_config', error.message);
+      if (error instanceof OidcConfigError) return fail('oidc_invalid_config', error.message);
       throw error;
     }
   }
