@@ -5,7 +5,9 @@ import {
   generateTestKeyPair,
   type OidcTestIdp,
   type Page,
+  parseForms,
   SamlAttackFixtures,
+  SoftwareWebauthnAuthenticator,
   type SamlAttackId,
   startOidcTestIdp,
   TestIdentityProvider,
@@ -382,6 +384,7 @@ describe('SSO sign-in through Mandate', () => {
         { sub: 'grace', email: 'grace@globex.example', name: 'Grace Hopper', groups: ['Engineering'] },
         { sub: 'mfa-at-idp', email: 'ken@globex.example', amr: ['pwd', 'otp'], acr: 'phr' },
         { sub: 'impostor', email: 'linda@globex.example', groups: [] },
+        { sub: 'wendy', email: 'wendy@globex.example' },
       ],
     });
     await testAndEnable(orgs.acme, connections.saml);
@@ -635,6 +638,43 @@ describe('SSO sign-in through Mandate', () => {
       const verified = await browser.submitForm(wrong, { code: next });
       const { idToken } = await redeem(apps.globex, await browser.follow(verified, isApp), verifier);
       expect(idToken).toMatchObject({ acr: 'urn:mandate:acr:mfa', amr: ['pwd', 'otp', 'mfa'] });
+    });
+
+    it('verifies a security key (WebAuthn) at the step', async () => {
+      // The first sign-in creates Wendy (JIT) and asks her to enrol: she has no factor yet.
+      expect((await oidcSignIn(new Browser(), 'wendy')).end.body).toContain('Set up an authenticator app');
+      const [identity] = await started.app
+        .get(DataSource)
+        .query<{ user_id: string }[]>(
+          'select user_id from authn.sso_identities where connection_id = $1 and subject = $2',
+          [connections.oidc, 'wendy'],
+        );
+      const mfaApi = `/api/v1/organizations/${orgs.globex}/users/${identity!.user_id}/mfa/webauthn`;
+      const origin = new URL(issuer).origin;
+      const authenticator = SoftwareWebauthnAuthenticator.create();
+      const creation = await call(`${mfaApi}/registration-options`, {
+        body: { rpId: new URL(issuer).hostname, rpName: 'Mandate', origin },
+      });
+      const registration = authenticator.register(creation.body as never, { origin });
+      expect(
+        (await call(`${mfaApi}/registrations`, { body: { name: 'Key', response: registration } })).status,
+      ).toBe(201);
+
+      const browser = new Browser();
+      const { end: mfa, verifier } = await oidcSignIn(browser, 'wendy');
+      const keyForm = parseForms(mfa).find((form) => form.action.pathname.endsWith('/mfa/webauthn'));
+      expect(keyForm).toBeDefined();
+      const optionsPath = /data-webauthn-options="([^"]+)"/.exec(mfa.body)![1]!;
+      const options = await browser.submitForm(postBindingPage(`${issuer}${optionsPath}`, {}));
+      expect(options.status).toBe(200);
+      const assertion = authenticator.authenticate(JSON.parse(options.body) as never, { origin });
+      const verified = await browser.submitForm(
+        mfa,
+        { credential: JSON.stringify(assertion) },
+        { action: (url) => url.pathname.endsWith('/mfa/webauthn') },
+      );
+      const { idToken } = await redeem(apps.globex, await browser.follow(verified, isApp), verifier);
+      expect(idToken).toMatchObject({ acr: 'urn:mandate:acr:mfa', amr: ['pwd', 'hwk', 'user', 'mfa'] });
     });
 
     it('skips the step when the IdP asserted MFA', async () => {

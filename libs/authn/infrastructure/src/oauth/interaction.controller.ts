@@ -63,6 +63,24 @@ const text = (value: unknown): string | undefined =>
 const bodyField = (req: Request, name: string): string | undefined =>
   text((req.body as Record<string, unknown> | undefined)?.[name]);
 
+type WebauthnResponse = Parameters<MfaService['verifyWebauthnAuthentication']>[2];
+
+const MAX_CREDENTIAL_LENGTH = 16 * 1024;
+
+const webauthnInvalid = () =>
+  new DomainError('invalid', 'AUTHN_MFA_WEBAUTHN_INVALID', 'The security key response is not readable');
+
+const webauthnResponseOf = (body: unknown): WebauthnResponse => {
+  const field = (body as Record<string, unknown> | undefined)?.['credential'];
+  if (typeof field !== 'string') return body as WebauthnResponse;
+  if (field.length > MAX_CREDENTIAL_LENGTH) throw webauthnInvalid();
+  try {
+    return JSON.parse(field) as WebauthnResponse;
+  } catch {
+    throw webauthnInvalid();
+  }
+};
+
 const html = (res: Response, status: number, page: string) =>
   res.status(status).type('html').setHeader('Cache-Control', 'no-store').send(page);
 
@@ -194,6 +212,7 @@ export class InteractionController {
     });
   }
 
+  /** The authenticator's response: as JSON, or as the `credential` field of the page's form (JSON text). */
   @Post(':uid/mfa/webauthn')
   verifyWebauthn(@Param('uid') uid: string, @Req() req: Request, @Res() res: Response): Promise<void> {
     return this.secondFactor(
@@ -206,7 +225,7 @@ export class InteractionController {
           await this.mfa.verifyWebauthnAuthentication(
             attempt.orgId,
             attempt.outcome!.userId,
-            req.body as Parameters<MfaService['verifyWebauthnAuthentication']>[2],
+            webauthnResponseOf(req.body),
             SSO_MFA_POLICY,
           )
         ).factor,

@@ -73,7 +73,9 @@ ${
 }
 ${
   page.factors.includes('webauthn')
-    ? `<p data-webauthn-options="${action(page.uid, 'mfa/webauthn/options')}" data-webauthn-verify="${action(page.uid, 'mfa/webauthn')}">Use your security key or passkey.</p>`
+    ? `<form method="post" action="${action(page.uid, 'mfa/webauthn')}" data-webauthn-options="${action(page.uid, 'mfa/webauthn/options')}">
+<input type="hidden" name="credential">
+<button type="submit">Use your security key or passkey</button></form>`
     : ''
 }
 ${
