@@ -93,7 +93,7 @@ export class JitProvisioningConsumer implements EventConsumerHandler {
       ),
     );
     const externalId = request.subject.slice(0, 512);
-    await unlessAlreadyDone(() =>
+    const provision = (userName: string) =>
       this.users(
         userStream(request.userId),
         request.orgId,
@@ -103,7 +103,7 @@ export class JitProvisioningConsumer implements EventConsumerHandler {
           directoryId,
           userId: request.userId,
           externalId,
-          userName: request.userName,
+          userName,
           active: true,
           profile: {
             ...EMPTY_PROFILE,
@@ -113,7 +113,7 @@ export class JitProvisioningConsumer implements EventConsumerHandler {
             displayName: request.displayName,
           },
           resource: {
-            userName: request.userName,
+            userName,
             externalId,
             active: true,
             ...(request.email !== null && { emails: [{ value: request.email, primary: true }] }),
@@ -121,7 +121,16 @@ export class JitProvisioningConsumer implements EventConsumerHandler {
           source: 'system',
         },
         { cause },
-      ),
-    );
+      );
+    await unlessAlreadyDone(async () => {
+      try {
+        await provision(request.userName);
+      } catch (error) {
+        // Another identity of the connection holds the name (an email reassigned at the IdP): the
+        // IdP's subject, unique per connection, names this one.
+        if (!(error instanceof DomainError && error.code === 'DIRECTORY_VALUE_TAKEN')) throw error;
+        await provision(externalId);
+      }
+    });
   }
 }
