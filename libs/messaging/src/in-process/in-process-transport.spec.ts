@@ -141,6 +141,29 @@ describe('InProcessTransport', () => {
     return { directory, authz, parked, logger, transport, received, handle };
   };
 
+  it('consumes nothing of a context this process does not run, and the rest as usual', async () => {
+    const directory = new InMemoryEventStore();
+    const transport = new InProcessTransport({
+      eventStoreFor: (context: Context) => (context === 'directory' ? directory : undefined),
+      deadLetters: { park: () => Promise.resolve() },
+      logger: new RecordingLogger(),
+    });
+    const received: RecordedEvent[] = [];
+    await append(directory, 'org_0', 'directory.user-u1', 'directory.sample.recorded', { userId: 'u1' });
+    const consumer = await transport.consume({
+      groupId: 'g-partial',
+      contexts: ['directory', 'authn'],
+      handle: (event) => Promise.resolve(void received.push(event)),
+    });
+    await waitUntil(
+      'the directory event',
+      () => received.length,
+      (count) => count >= 1,
+    );
+    await consumer.stop();
+    expect(received.map((event) => event.type)).toEqual(['directory.sample.recorded']);
+  });
+
   it('delivers each context’s events in store order, as the wire envelope decodes them', async () => {
     const { directory, authz, transport, received, handle } = setUp();
     for (let index = 0; index < 3; index += 1) {

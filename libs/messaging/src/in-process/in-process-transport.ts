@@ -13,8 +13,11 @@ import {
 import { type MessagingLogger } from '../messaging-logger';
 
 export interface InProcessTransportOptions {
-  /** The store holding a context's events; several contexts may share one. */
-  readonly eventStoreFor: (context: Context) => EventStore;
+  /**
+   * The store holding a context's events; several contexts may share one. Undefined for a context
+   * this process does not run: it has no events here, so its consumers have nothing to read.
+   */
+  readonly eventStoreFor: (context: Context) => EventStore | undefined;
   /** Where undeliverable events are parked: there is no dead-letter topic without Kafka. */
   readonly deadLetters: DeadLetterSink;
   readonly retry?: Partial<RetryPolicy>;
@@ -70,8 +73,10 @@ export class InProcessTransport implements EventTransport {
     try {
       for (const context of new Set(contexts)) {
         const subscriptionId = consumerSubscriptionId(groupId, context);
+        const store = this.options.eventStoreFor(context);
+        if (!store) continue;
         subscriptions.push(
-          await this.options.eventStoreFor(context).subscribe({
+          await store.subscribe({
             subscriptionId,
             filter: storeFilter(context, types),
             ...(this.options.batchSize === undefined ? {} : { batchSize: this.options.batchSize }),
