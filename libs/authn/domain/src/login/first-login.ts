@@ -13,6 +13,8 @@ export interface FirstLoginFacts {
   readonly jitEnabled: boolean;
   /** The connection trusts the IdP's email to link an existing user on first login. */
   readonly linkByEmail: boolean;
+  /** The asserted email's domain is one the connection serves (verified by the organization). */
+  readonly emailDomainServed: boolean;
   /** The id a just-in-time user would get (chosen by the caller, so the decision stays pure). */
   readonly newUserId: string;
 }
@@ -26,8 +28,8 @@ export type FirstLoginDecision =
 /**
  * Who signs in. The identity's link decides, never the email: an IdP asserting someone's email
  * through another connection reaches a different identity. Without a link, an existing user with
- * that email is linked only where the connection trusts emails for linking — and only a user no
- * identity of this connection claims yet. Otherwise a just-in-time user is created when the
+ * that email is linked only where the connection trusts emails for linking, for an email of a domain
+ * the connection serves — and only a user no identity of this connection claims yet. Otherwise a just-in-time user is created when the
  * connection allows it — a new identity, even when the email is that of an existing user.
  */
 export const decideFirstLogin = (facts: FirstLoginFacts): FirstLoginDecision => {
@@ -36,7 +38,7 @@ export const decideFirstLogin = (facts: FirstLoginFacts): FirstLoginDecision => 
       ? { kind: 'signed_in', userId: facts.linked.userId }
       : { kind: 'refused', reason: 'sso_user_inactive', detail: 'the linked user is not active' };
   const candidates = facts.sameEmail.filter((user) => !user.linked);
-  if (facts.linkByEmail && candidates.length === 1) {
+  if (facts.linkByEmail && facts.emailDomainServed && candidates.length === 1) {
     const [user] = candidates;
     return user!.active
       ? { kind: 'link_existing', userId: user!.userId }

@@ -10,6 +10,7 @@ const facts = (overrides: Partial<FirstLoginFacts> = {}): FirstLoginFacts => ({
   sameEmail: [],
   jitEnabled: false,
   linkByEmail: false,
+  emailDomainServed: true,
   newUserId: 'usr_new',
   ...overrides,
 });

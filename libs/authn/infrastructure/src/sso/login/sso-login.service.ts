@@ -2,6 +2,7 @@ import {
   authenticationContext,
   checkLoginAttempt,
   decideFirstLogin,
+  emailDomainOf,
   jitUserName,
   loginFailureMessage,
   loginFailureStatus,
@@ -401,6 +402,7 @@ export class SsoLogin {
         linked === null && email !== null ? await identities.usersWithEmail(orgId, email, connectionId) : [],
       jitEnabled: policy.jit.enabled,
       linkByEmail: policy.jit.linkByEmail ?? false,
+      emailDomainServed: email !== null && policy.domains.includes(emailDomainOf(email) ?? ''),
       newUserId: prefixedId('usr'),
     });
     const cause = loginCause(req, { type: 'system', id: 'authn' });
