@@ -4,6 +4,7 @@ import { Controller, Get, Param, Post, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { type Request, type Response } from 'express';
 import type Provider from 'oidc-provider';
+import { errors } from 'oidc-provider';
 import { HomeRealmDiscovery } from '../connections/home-realm-discovery';
 import { MfaService } from '../mfa/mfa.service';
 import { browserHashFrom, ensureBrowserBinding, unsolicitedHashFrom } from '../sso/login/browser-binding';
@@ -134,7 +135,8 @@ export class InteractionController {
         interaction = await this.interaction(uid, req, res);
       } catch (error) {
         // Without the interaction's cookie this is another browser: refused, and recorded as such.
-        if (!(await this.refuseElsewhere(req, res, uid))) throw error;
+        if (!(error instanceof errors.SessionNotFound) || !(await this.refuseElsewhere(req, res, uid)))
+          throw error;
         return;
       }
       if (!interaction) return;
