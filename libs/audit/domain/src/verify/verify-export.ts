@@ -1,6 +1,6 @@
 import { type Checkpoint, type CheckpointSigner, type TrustedKey, verifyCheckpoint } from '../checkpoint';
 import { MerkleTree } from '../merkle';
-import { HASH_SIZE, leafHash, sameHash } from '../merkle/merkle-hash';
+import { HASH_SIZE, sameHash, writeLeafHash } from '../merkle/merkle-hash';
 
 /** One record of an export: its position in the log and the bytes its leaf hash is computed from. */
 export interface AuditExportEntry {
@@ -101,7 +101,7 @@ const INITIAL_CAPACITY = 1024;
  */
 export class ExportVerifier {
   /** The leaf hash of every entry so far (zeros for redacted ones until the declared hashes arrive). */
-  private leaves = new Uint8Array(INITIAL_CAPACITY * HASH_SIZE);
+  private leaves = Buffer.alloc(INITIAL_CAPACITY * HASH_SIZE);
   private count = 0;
   private redactedPrefix = 0;
   private firstLateRedaction: number | undefined;
@@ -134,12 +134,12 @@ export class ExportVerifier {
       return;
     }
     if (this.leaves.length < this.count * HASH_SIZE) {
-      const grown = new Uint8Array(this.leaves.length * 2);
+      const grown = Buffer.alloc(this.leaves.length * 2);
       grown.set(this.leaves);
       this.leaves = grown;
     }
     if (entry.redacted === true) return;
-    this.leaves.set(leafHash(entry.bytes), position * HASH_SIZE);
+    writeLeafHash(entry.bytes, this.leaves, position * HASH_SIZE);
   }
 
   /** The verdict, once every entry was added; the verifier is spent afterwards. */

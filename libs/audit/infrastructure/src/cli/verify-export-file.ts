@@ -34,6 +34,10 @@ const CARRIAGE_RETURN = 0x0d;
 const LINE_FEED = 0x0a;
 const OPEN_OBJECT = 0x7b;
 
+/** The line as text, decoded in place (a `Buffer.from(bytes)` would copy it first). */
+const textOf = (bytes: Uint8Array): string =>
+  Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+
 const parseLine = (text: string, number: number): unknown => {
   try {
     return JSON.parse(text) as unknown;
@@ -47,7 +51,7 @@ const member = (value: unknown, key: string): unknown =>
 
 /** The slow path, for a line `readRecordLine` cannot read with certainty. */
 const parsedFields = (bytes: Uint8Array, number: number): RecordLineFields => {
-  const value = parseLine(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString(), number);
+  const value = parseLine(textOf(bytes), number);
   const index = member(value, 'sequence');
   return { index: typeof index === 'number' ? index : -1, redacted: member(value, 'redacted') === true };
 };
@@ -80,7 +84,7 @@ export class ExportLinesVerifier {
       bytes = Buffer.from(line.endsWith('\r') ? line.slice(0, -1) : line, 'utf8');
     } else {
       // A line starting with `{` is not blank; any other one is judged as text, exactly as a string would be.
-      if (line[0] !== OPEN_OBJECT && Buffer.from(line).toString().trim() === '') return;
+      if (line[0] !== OPEN_OBJECT && textOf(line).trim() === '') return;
       bytes = line[line.length - 1] === CARRIAGE_RETURN ? line.subarray(0, -1) : line;
     }
     if (this.header === undefined) {
@@ -97,7 +101,7 @@ export class ExportLinesVerifier {
 
   finish(): ExportFileVerification {
     const header = this.header;
-    const last = this.pending && parseLine(Buffer.from(this.pending.bytes).toString(), this.pending.number);
+    const last = this.pending && parseLine(textOf(this.pending.bytes), this.pending.number);
     const checkpoints = member(last, 'checkpoints');
     if (header === undefined || !Array.isArray(checkpoints))
       throw malformed(this.number, 'an export has a header, records and a last line listing the checkpoints');
@@ -118,7 +122,7 @@ export class ExportLinesVerifier {
   }
 
   private readHeader(bytes: Uint8Array): ExportHeader {
-    const header = parseLine(Buffer.from(bytes).toString(), this.number);
+    const header = parseLine(textOf(bytes), this.number);
     if (member(header, 'format') !== 'mandate-audit-export')
       throw malformed(this.number, 'not a Mandate audit export header');
     return header as ExportHeader;
