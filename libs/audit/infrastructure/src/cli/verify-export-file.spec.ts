@@ -245,6 +245,9 @@ describe('verifying an export line by line', () => {
     await expect(verifyExportStream(chunked('{"a":1}\n', 3), keys)).rejects.toThrow(
       'line 1: not a Mandate audit export header',
     );
+    await expect(verifyExportStream(Readable.from(intact), keys)).rejects.toThrow(
+      'an export stream yields bytes, not text',
+    );
   });
 
   it('trusts the keys the export lists only when told to', async () => {

@@ -166,7 +166,9 @@ export const verifyExportStream = async (
 ): Promise<ExportFileVerification> => {
   const verifier = new ExportLinesVerifier(trustedKeys);
   let carried: Uint8Array[] = [];
-  for await (const chunk of chunks) {
+  for await (const chunk of chunks as AsyncIterable<Uint8Array | string>) {
+    if (typeof chunk === 'string')
+      throw new TypeError('an export stream yields bytes, not text: open it without an encoding');
     let start = 0;
     for (let end = chunk.indexOf(LINE_FEED); end >= 0; end = chunk.indexOf(LINE_FEED, start)) {
       const piece = chunk.subarray(start, end);
