@@ -15,8 +15,14 @@
  * 4. Inclusion proofs: over HTTP on that log (each proof verified against the signed checkpoint), where
  *    their time goes, and from `InMemoryTreeNodes` of the same leaves and of BENCH_EXPORT_RECORDS leaves.
  * 5. Offline verification: an export of BENCH_EXPORT_RECORDS realistic records (every derived event type
- *    of directory, authn and authz in turn) with signed checkpoints and leaf hashes, verified by `verifyExportFile`, by
- *    `verifyExportLines` over lines read one by one, and by `mandate audit verify`.
+ *    of directory, authn and authz in turn) with signed checkpoints and leaf hashes, verified by
+ *    `verifyExportFile` (the export in one string, up to BENCH_EXPORT_PREFIX records), by
+ *    `verifyExportStream` over the file's bytes, by `verifyExportLinesAsync` over `readline`'s lines, and
+ *    by `mandate audit verify` (whole process, with its peak RSS).
+ *
+ * BENCH_PARTS picks what runs (default `append,log,verify`): `append` is part 1, `log` parts 2–4 (one
+ * standalone Mandate), `verify` part 5 — `BENCH_PARTS=verify npm run bench:audit` verifies the export
+ * alone. A partial run writes bench/results/audit-<parts>.json and leaves audit.json alone.
  *
  * Every loop is bounded in count and time: BENCH_SECONDS (per append case, default 8), BENCH_USERS
  * (default 1000) and BENCH_SEQUENTIAL_USERS (default 200) within BENCH_SCIM_SECONDS (default 120 per
@@ -56,7 +62,8 @@ import { oneEventOfEachType, orgId as templateOrgId } from '../libs/audit/domain
 import {
   parseVerifierKey,
   verifyExportFile,
-  verifyExportLines,
+  verifyExportLinesAsync,
+  verifyExportStream,
 } from '../libs/audit/infrastructure/src/cli/verify-export-file';
 import { AuditLogService } from '../libs/audit/infrastructure/src/log/audit-log.service';
 import { type CheckpointKey } from '../libs/audit/infrastructure/src/log/checkpoint-keys';
@@ -65,6 +72,8 @@ import { appendToLog } from '../libs/audit/infrastructure/src/persistence/audit-
 import { auditMigrations } from '../libs/audit/infrastructure/src/persistence/audit.migrations';
 
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 8);
+const ALL_PARTS = ['append', 'log', 'verify'];
+const PARTS = (process.env['BENCH_PARTS'] ?? ALL_PARTS.join(',')).split(',').filter(Boolean);
 const BACKENDS = (process.env['BENCH_BACKENDS'] ?? 'pglite,postgres').split(',');
 const USERS = Number(process.env['BENCH_USERS'] ?? 1_000);
 const SEQUENTIAL_USERS = Number(process.env['BENCH_SEQUENTIAL_USERS'] ?? 200);
@@ -885,7 +894,8 @@ const synthesizeExport = async (dir: string) => {
   await writeLines(full, header);
   await writeLines(prefix, header);
   const tree = new MerkleTree();
-  const leaves: Uint8Array[] = [];
+  // One buffer, not a million: the verification timed next should not pay for a heap full of leaf objects.
+  const leaves = Buffer.alloc(EXPORT_RECORDS * 32);
   const checkpoints: string[] = [];
   const sign = () =>
     checkpoints.push(
@@ -901,7 +911,7 @@ const synthesizeExport = async (dir: string) => {
     const line = toJsonLine(made);
     const leaf = leafHash(Buffer.from(line.slice(0, -1), 'utf8'));
     tree.append(leaf);
-    leaves.push(leaf);
+    leaves.set(leaf, i * 32);
     chunk.push(line);
     const atPrefix = tree.size === EXPORT_PREFIX;
     if (tree.size % EXPORT_CHECKPOINT_EVERY === 0 || tree.size === EXPORT_RECORDS || atPrefix) sign();
@@ -915,13 +925,10 @@ const synthesizeExport = async (dir: string) => {
     if (atPrefix)
       await writeLines(
         prefix,
-        `${JSON.stringify({ checkpoints: [...checkpoints], leafHashes: Buffer.concat(leaves).toString('base64') })}\n`,
+        `${JSON.stringify({ checkpoints: [...checkpoints], leafHashes: leaves.subarray(0, tree.size * 32).toString('base64') })}\n`,
       );
   }
-  await writeLines(
-    full,
-    `${JSON.stringify({ checkpoints, leafHashes: Buffer.concat(leaves).toString('base64') })}\n`,
-  );
+  await writeLines(full, `${JSON.stringify({ checkpoints, leafHashes: leaves.toString('base64') })}\n`);
   await Promise.all([full, prefix].map((out) => new Promise((resolve) => out.end(resolve))));
   const bytes = (await stat(join(dir, 'export.jsonl'))).size;
   const prefixBytes = (await stat(join(dir, 'export-prefix.jsonl'))).size;
@@ -947,9 +954,23 @@ const synthesizeExport = async (dir: string) => {
   };
 };
 
-/** `mandate audit verify` as a user runs it: exit code, the line it prints, wall time. */
+/** The peak resident set (VmHWM, MiB) of a running process so far, from /proc (Linux); undefined elsewhere. */
+const peakRssMiB = async (pid: number | undefined): Promise<number | undefined> => {
+  if (pid === undefined) return undefined;
+  try {
+    const status = await readFile(`/proc/${pid}/status`, 'utf8');
+    const kib = /^VmHWM:\s+(\d+) kB$/m.exec(status)?.[1];
+    return kib === undefined ? undefined : Number(kib) / 1024;
+  } catch {
+    return undefined;
+  }
+};
+
+const RSS_SAMPLE_MS = 20;
+
+/** `mandate audit verify` as a user runs it: exit code, the line it prints, wall time, peak RSS (sampled). */
 const runCli = (file: string, key: string) =>
-  new Promise<{ code: number | null; output: string; seconds: number }>((resolve) => {
+  new Promise<{ code: number | null; output: string; seconds: number; peakRssMiB?: number }>((resolve) => {
     const started = now();
     const child = spawn(
       process.execPath,
@@ -959,12 +980,22 @@ const runCli = (file: string, key: string) =>
       },
     );
     let output = '';
+    let peak: number | undefined;
+    const sampler = setInterval(() => {
+      void peakRssMiB(child.pid).then((rss) => (peak = rss === undefined ? peak : Math.max(peak ?? 0, rss)));
+    }, RSS_SAMPLE_MS);
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
     const killer = setTimeout(() => child.kill('SIGKILL'), CLI_TIMEOUT_MS);
     child.on('exit', (code) => {
       clearTimeout(killer);
-      resolve({ code, output: output.trim().slice(0, 500), seconds: (now() - started) / 1000 });
+      clearInterval(sampler);
+      resolve({
+        code,
+        output: output.trim().slice(0, 500),
+        seconds: (now() - started) / 1000,
+        ...(peak !== undefined && { peakRssMiB: round(peak, 0) }),
+      });
     });
   });
 
@@ -1019,49 +1050,62 @@ const verifyCases = async () => {
       );
     }
 
-    // Read line by line, as `mandate audit verify` does, then `verifyExportLines` (the CLI's entry point).
+    // The file's bytes streamed through the verifier, as `mandate audit verify` does: reading included.
     let t = now();
-    const lines: string[] = [];
-    for await (const line of createInterface({
-      input: createReadStream(made.file, 'utf8'),
-      crlfDelay: Infinity,
-    }))
-      lines.push(line);
-    const readSeconds = (now() - t) / 1000;
-    t = now();
-    const streamed = verifyExportLines(lines, trusted).verification;
-    const verifySeconds = (now() - t) / 1000;
+    const streamed = (
+      await verifyExportStream(createReadStream(made.file, { highWaterMark: 1 << 20 }), trusted)
+    ).verification;
+    const streamSeconds = (now() - t) / 1000;
     if (!streamed.ok) throw new Error(`the streamed export did not verify: ${streamed.detail}`);
     record(
       {
         part: 'verify',
         backend: 'in-process',
-        case: `lines read one by one → verifyExportLines, ${lines.length - 2} records`,
-        count: lines.length - 2,
-        seconds: round(verifySeconds, 2),
-        perSecond: Math.round((lines.length - 2) / verifySeconds),
-        notes: `+ ${round(readSeconds, 2)} s reading the lines; each record line hashed as it stands (no re-canonicalization), ${streamed.checkpoints.length} checkpoints; load ${loadAverage()}`,
+        case: `file bytes streamed → verifyExportStream, ${streamed.size} records`,
+        count: streamed.size,
+        seconds: round(streamSeconds, 2),
+        perSecond: Math.round(streamed.size / streamSeconds),
+        notes: `reading included; each record line hashed as it lies in the read buffer (no decoding, no re-canonicalization), 32 bytes kept per record, ${streamed.checkpoints.length} checkpoints; load ${loadAverage()}`,
       },
       TARGETS.verify,
     );
-    lines.length = 0;
+
+    // Lines decoded to strings by readline and fed one by one: what a caller with text lines gets.
+    t = now();
+    const lines = createInterface({ input: createReadStream(made.file, 'utf8'), crlfDelay: Infinity });
+    const fromLines = (await verifyExportLinesAsync(lines, trusted)).verification;
+    const linesSeconds = (now() - t) / 1000;
+    if (!fromLines.ok) throw new Error(`the export read by lines did not verify: ${fromLines.detail}`);
+    record({
+      part: 'verify',
+      backend: 'in-process',
+      case: `readline lines → verifyExportLinesAsync, ${fromLines.size} records`,
+      count: fromLines.size,
+      seconds: round(linesSeconds, 2),
+      perSecond: Math.round(fromLines.size / linesSeconds),
+      notes: `reading included; each line decoded by readline and encoded again for hashing; load ${loadAverage()}`,
+    });
 
     for (const [file, records] of [
       [made.file, EXPORT_RECORDS],
       [made.prefixFile, EXPORT_PREFIX],
     ] as const) {
       const cli = await runCli(file, made.verifier);
-      record({
-        part: 'verify',
-        backend: 'cli',
-        case: `mandate audit verify, ${records} records`,
-        count: cli.code === 0 ? records : 0,
-        seconds: round(cli.seconds, 2),
-        ...(cli.code === 0 && { perSecond: Math.round(records / cli.seconds) }),
-        notes: `exit ${cli.code}: ${cli.output}; whole process (start, read, verify); load ${loadAverage()}`,
-      });
+      record(
+        {
+          part: 'verify',
+          backend: 'cli',
+          case: `mandate audit verify, ${records} records`,
+          count: cli.code === 0 ? records : 0,
+          seconds: round(cli.seconds, 2),
+          ...(cli.code === 0 && { perSecond: Math.round(records / cli.seconds) }),
+          notes: `exit ${cli.code}: ${cli.output}; whole process (start, read, verify); peak RSS ${cli.peakRssMiB ?? '?'} MiB (sampled every ${RSS_SAMPLE_MS} ms); load ${loadAverage()}`,
+        },
+        records === EXPORT_RECORDS ? TARGETS.verify : undefined,
+      );
+      details[`cliPeakRssMiB${records}`] = cli.peakRssMiB;
     }
-    return made.leaves;
+    return Array.from({ length: EXPORT_RECORDS }, (_, i) => made.leaves.subarray(i * 32, (i + 1) * 32));
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -1069,11 +1113,8 @@ const verifyCases = async () => {
 
 // ---- main ----
 
-const main = async () => {
-  const loadAtStart = loadavg();
-  console.log(`load average at start: ${loadAverage()} on ${cpus().length} CPUs`);
-  const skipped: string[] = [];
-
+/** Part 1 on every backend of BENCH_BACKENDS. */
+const allAppendCases = async (skipped: string[]) => {
   if (BACKENDS.includes('pglite')) {
     const embedded = await EmbeddedPostgres.start();
     try {
@@ -1100,12 +1141,29 @@ const main = async () => {
       await admin.end();
     }
   }
+};
+
+const main = async () => {
+  const loadAtStart = loadavg();
+  console.log(`load average at start: ${loadAverage()} on ${cpus().length} CPUs`);
+  const skipped: string[] = [];
+
+  const unknownParts = PARTS.filter((part) => !ALL_PARTS.includes(part));
+  if (unknownParts.length > 0)
+    throw new Error(`BENCH_PARTS: unknown ${unknownParts.join(', ')} (parts: ${ALL_PARTS.join(', ')})`);
+
+  if (PARTS.includes('append')) await allAppendCases(skipped);
+  else skipped.push('append (part 1): not in BENCH_PARTS');
   for (const reason of skipped) console.log(`skipped    ${reason}`);
 
-  const logLeaves = await standalone();
-  inMemoryProofs(logLeaves, 'the large log');
-  const exportLeaves = await verifyCases();
-  inMemoryProofs(exportLeaves, 'the export');
+  if (PARTS.includes('log')) {
+    const logLeaves = await standalone();
+    inMemoryProofs(logLeaves, 'the large log');
+  } else skipped.push('log (parts 2–4): not in BENCH_PARTS');
+  if (PARTS.includes('verify')) {
+    const exportLeaves = await verifyCases();
+    inMemoryProofs(exportLeaves, 'the export');
+  } else skipped.push('verify (part 5): not in BENCH_PARTS');
 
   console.log(
     '\n| part | backend | case | count | seconds | per second | p50 / p99 ms | target | notes |\n|---|---|---|---:|---:|---:|---:|---|---|',
@@ -1119,7 +1177,8 @@ const main = async () => {
   }
   for (const note of notes) console.log(`note: ${note}`);
 
-  await writeResults('audit', loadAtStart, {
+  const partial = ALL_PARTS.some((part) => !PARTS.includes(part));
+  const written = await writeResults(partial ? `audit-${PARTS.join('-')}` : 'audit', loadAtStart, {
     settings: {
       secondsPerAppendCase: SECONDS,
       users: USERS,
@@ -1135,6 +1194,7 @@ const main = async () => {
       exportPrefixRecords: EXPORT_PREFIX,
       exportCheckpointEvery: EXPORT_CHECKPOINT_EVERY,
       standalone: 'in this process (server and client share one event loop), embedded PGlite',
+      parts: PARTS,
     },
     targets: Object.fromEntries(Object.entries(TARGETS).map(([name, { text }]) => [name, text])),
     results: rows,
@@ -1142,7 +1202,7 @@ const main = async () => {
     details,
     notes: [process.env['BENCH_NOTES'], ...notes].filter(Boolean),
   });
-  console.log('\nwritten to bench/results/audit.json');
+  console.log(`\nwritten to ${written}`);
 };
 
 main()

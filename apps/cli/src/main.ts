@@ -1,55 +1,6 @@
-import { parseVerifierKey, verifyExportLines } from '@mandate/audit-infrastructure';
-import { createReadStream } from 'node:fs';
-import { createInterface } from 'node:readline';
+import { runCli } from './audit-verify.command';
 
-const USAGE = `usage: mandate audit verify <export.jsonl> (--key <name+keyid+base64> ... | --trust-export-keys)
-
-Verifies a JSON Lines export of an organization's audit log offline: every checkpoint signed by a
-trusted key, the records numbered 0…n-1 in order, each checkpoint's root equal to the root of the
-records it covers. Exit 0 when intact, 1 when tampered (the first bad index is printed), 2 on misuse.
-Trusted keys: GET /api/v1/audit/keys on the Mandate that produced the export.`;
-
-const main = async (args: readonly string[]): Promise<number> => {
-  const [group, command, file, ...options] = args;
-  if (group !== 'audit' || command !== 'verify' || !file) {
-    console.error(USAGE);
-    return 2;
-  }
-  const keys: ReturnType<typeof parseVerifierKey>[] = [];
-  let trustExport = false;
-  for (let i = 0; i < options.length; i++) {
-    if (options[i] === '--key' && options[i + 1]) keys.push(parseVerifierKey(options[++i]!));
-    else if (options[i] === '--trust-export-keys') trustExport = true;
-    else {
-      console.error(USAGE);
-      return 2;
-    }
-  }
-  if (keys.length === 0 && !trustExport) {
-    console.error(USAGE);
-    return 2;
-  }
-  // Line by line: an export of a million records is larger than one JavaScript string may be.
-  const lines: string[] = [];
-  for await (const line of createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity }))
-    lines.push(line);
-  const { origin, verification } = verifyExportLines(lines, trustExport ? 'from-export' : keys);
-  if (verification.ok) {
-    console.log(
-      `intact: ${origin}, ${verification.size} records, ${verification.checkpoints.length} checkpoints, ` +
-        `signed up to ${verification.verifiedSize}`,
-    );
-    return 0;
-  }
-  console.log(
-    `TAMPERED: ${origin}: ${verification.reason}` +
-      (verification.firstBadIndex === null ? '' : ` at index ${verification.firstBadIndex}`) +
-      ` — ${verification.detail}`,
-  );
-  return 1;
-};
-
-main(process.argv.slice(2)).then(
+runCli(process.argv.slice(2), console).then(
   (code) => process.exit(code),
   (error: unknown) => {
     console.error(error instanceof Error ? error.message : String(error));

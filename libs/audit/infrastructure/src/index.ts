@@ -1,4 +1,12 @@
 export * from './audit.module';
 export * from './audit.registration';
-export { parseVerifierKey, verifyExportFile, verifyExportLines } from './cli/verify-export-file';
+export {
+  type ExportLine,
+  ExportLinesVerifier,
+  parseVerifierKey,
+  verifyExportFile,
+  verifyExportLines,
+  verifyExportLinesAsync,
+  verifyExportStream,
+} from './cli/verify-export-file';
 export { verifyConsistency, verifyInclusion } from '@mandate/audit-domain';

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { fromHex, toHex } from '../testing/seeded-random';
-import { EMPTY_ROOT_HASH, leafHash, nodeHash } from './merkle-hash';
+import { EMPTY_ROOT_HASH, leafHash, nodeHash, writeLeafHash } from './merkle-hash';
 import { consistencyProof, inclusionProof, verifyConsistency, verifyInclusion } from './merkle-proofs';
 import { MerkleTree } from './merkle-tree';
 import { rootHash, rootHashAt } from './tree-hashes';
@@ -121,6 +121,13 @@ describe('RFC 6962 / RFC 9162 reference vectors', () => {
   it('hashes leaves with the 0x00 prefix and the empty tree as SHA-256 of nothing', () => {
     expect(leafHashes.map(toHex)).toEqual(leafHashesHex);
     expect(toHex(EMPTY_ROOT_HASH)).toBe(rootsBySize[0]);
+  });
+
+  it('writes the same leaf hashes in place, one after another', () => {
+    const target = Buffer.alloc(entries.length * 32);
+    entries.forEach((entry, i) => writeLeafHash(entry, target, i * 32));
+    expect(toHex(target)).toBe(leafHashesHex.join(''));
+    expect(() => writeLeafHash(fromHex('00'), target, target.length - 31)).toThrow(RangeError);
   });
 
   it.each([0, 1, 2, 3, 4, 5, 6, 7, 8])('computes the root of size %i', (size) => {

@@ -1,5 +1,6 @@
 import { type Checkpoint, type CheckpointSigner, type TrustedKey, verifyCheckpoint } from '../checkpoint';
-import { leafHash, MerkleTree, sameHash } from '../merkle';
+import { MerkleTree } from '../merkle';
+import { HASH_SIZE, sameHash, writeLeafHash } from '../merkle/merkle-hash';
 
 /** One record of an export: its position in the log and the bytes its leaf hash is computed from. */
 export interface AuditExportEntry {
@@ -12,8 +13,6 @@ export interface AuditExportEntry {
    */
   readonly redacted?: boolean;
 }
-
-const HASH_SIZE = 32;
 
 export interface AuditExport {
   /** The entries in log order, from index 0. */
@@ -70,6 +69,9 @@ export type ExportVerification =
       readonly detail: string;
     };
 
+/** What closes an export: its signed checkpoints and declared leaf hashes, and who is trusted to sign. */
+export type ExportSeal = Omit<AuditExport, 'entries'>;
+
 /**
  * Verifies an export offline, with nothing but the trusted keys: every checkpoint is signed by a trusted
  * key; no two checkpoints of one size differ (a split view); the entries are numbered 0…n-1 in order; the
@@ -81,98 +83,164 @@ export type ExportVerification =
  * does not, no consistency proof between them can exist (the earlier root would have to be the root of
  * the later tree's prefix, which the export just recomputed).
  *
- * One pass, one leaf hash and on average one node hash per entry, O(log n) memory beyond the input.
+ * The entries all in memory; `ExportVerifier` takes them one at a time.
  */
-export const verifyExport = ({
-  entries,
-  checkpoints,
-  trustedKeys,
-  origin,
-  leafHashes,
-}: AuditExport): ExportVerification => {
-  const verified = verifySignatures(checkpoints, trustedKeys);
-  if (!Array.isArray(verified)) return verified;
-  const ordered = orderBySize(verified, origin);
-  if (!Array.isArray(ordered)) return ordered;
-  const declared = declaredHashes(leafHashes, entries.length);
-  const redacted = redactedPrefix(entries, declared);
-  if (typeof redacted !== 'number') return redacted;
+export const verifyExport = ({ entries, ...seal }: AuditExport): ExportVerification => {
+  const verifier = new ExportVerifier();
+  for (const entry of entries) verifier.add(entry);
+  return verifier.finish(seal);
+};
 
-  const computed = declared === undefined ? undefined : new Uint8Array(entries.length * HASH_SIZE);
-  const matches: boolean[] = [];
-  const tree = new MerkleTree();
-  const compareCheckpointsAtCurrentSize = () => {
-    for (let next = ordered[matches.length]; next?.treeSize === tree.size; next = ordered[matches.length]) {
-      matches.push(sameHash(next.rootHash, tree.root()));
+const INITIAL_CAPACITY = 1024;
+
+/**
+ * `verifyExport` for an export read one entry at a time (a file streamed line by line): each entry is
+ * hashed as it arrives and only its 32-byte leaf hash is kept, plus a few positions for the numbering and
+ * redaction checks. The checkpoints come last in an export, so the tree is built from the kept hashes
+ * once they are known: one leaf hash and on average one node hash per entry, 32 bytes per entry.
+ */
+export class ExportVerifier {
+  /** The leaf hash of every entry so far (zeros for redacted ones until the declared hashes arrive). */
+  private leaves = Buffer.alloc(INITIAL_CAPACITY * HASH_SIZE);
+  private count = 0;
+  private redactedPrefix = 0;
+  private firstLateRedaction: number | undefined;
+  /** The first position whose entry carries another index; nothing from there on is hashed. */
+  private misnumbered: { readonly position: number; readonly found: number } | undefined;
+  /** Where the entry that belongs at the misnumbered position turned up later, if it did. */
+  private misplacedAt: number | undefined;
+  private finished = false;
+
+  /** The number of entries added so far. */
+  get size(): number {
+    return this.count;
+  }
+
+  /** The next entry in log order. Its bytes are hashed at once and not kept. */
+  add(entry: AuditExportEntry): void {
+    if (this.finished) throw new Error('the export was already verified');
+    const position = this.count++;
+    if (entry.redacted === true) {
+      if (position === this.redactedPrefix) this.redactedPrefix++;
+      else this.firstLateRedaction ??= position;
     }
-  };
-  compareCheckpointsAtCurrentSize();
-  let firstMisnumbered: number | undefined;
-  for (let position = 0; position < entries.length; position++) {
-    const entry = entries[position] as AuditExportEntry;
+    if (this.misnumbered !== undefined) {
+      if (this.misplacedAt === undefined && entry.index === this.misnumbered.position)
+        this.misplacedAt = position;
+      return;
+    }
     if (entry.index !== position) {
-      firstMisnumbered = position;
-      break;
+      this.misnumbered = { position, found: entry.index };
+      return;
     }
-    const hash =
-      position < redacted
-        ? declared!.subarray(position * HASH_SIZE, (position + 1) * HASH_SIZE)
-        : leafHash(entry.bytes);
-    computed?.set(hash, position * HASH_SIZE);
-    tree.append(hash);
-    compareCheckpointsAtCurrentSize();
+    if (this.leaves.length < this.count * HASH_SIZE) {
+      const grown = Buffer.alloc(this.leaves.length * 2);
+      grown.set(this.leaves);
+      this.leaves = grown;
+    }
+    if (entry.redacted === true) return;
+    writeLeafHash(entry.bytes, this.leaves, position * HASH_SIZE);
   }
 
-  const firstMismatch = matches.indexOf(false);
-  if (firstMismatch >= 0) {
-    const failure = mismatch(ordered, matches, firstMismatch);
-    return failure.reason === 'edited' && declared && computed
-      ? pinpointEdit(failure, ordered[firstMismatch]!, declared, computed)
-      : failure;
-  }
-  if (firstMisnumbered !== undefined) return misnumbered(entries, firstMisnumbered);
-  const largest = ordered[ordered.length - 1] as VerifiedCheckpoint;
-  if (largest.treeSize > entries.length) {
+  /** The verdict, once every entry was added; the verifier is spent afterwards. */
+  finish({ checkpoints, trustedKeys, origin, leafHashes }: ExportSeal): ExportVerification {
+    if (this.finished) throw new Error('the export was already verified');
+    this.finished = true;
+    const verified = verifySignatures(checkpoints, trustedKeys);
+    if (!Array.isArray(verified)) return verified;
+    const ordered = orderBySize(verified, origin);
+    if (!Array.isArray(ordered)) return ordered;
+    const declared = declaredHashes(leafHashes, this.count);
+    const redaction = this.redactionFailure(declared);
+    if (redaction !== undefined) return redaction;
+
+    const hashed = this.misnumbered?.position ?? this.count;
+    const computed = this.leaves.subarray(0, hashed * HASH_SIZE);
+    // Redaction takes a prefix, so the redacted entries sit before the first misnumbered one or not at all.
+    if (declared !== undefined) {
+      const standIns = Math.min(this.redactedPrefix, hashed) * HASH_SIZE;
+      computed.set(declared.subarray(0, standIns));
+    }
+    const matches: boolean[] = [];
+    const tree = new MerkleTree();
+    const compareCheckpointsAtCurrentSize = () => {
+      for (let next = ordered[matches.length]; next?.treeSize === tree.size; next = ordered[matches.length]) {
+        matches.push(sameHash(next.rootHash, tree.root()));
+      }
+    };
+    compareCheckpointsAtCurrentSize();
+    for (let position = 0; position < hashed; position++) {
+      tree.append(computed.subarray(position * HASH_SIZE, (position + 1) * HASH_SIZE));
+      compareCheckpointsAtCurrentSize();
+    }
+
+    const firstMismatch = matches.indexOf(false);
+    if (firstMismatch >= 0) {
+      const failure = mismatch(ordered, matches, firstMismatch);
+      return failure.reason === 'edited' && declared
+        ? pinpointEdit(failure, ordered[firstMismatch]!, declared, computed)
+        : failure;
+    }
+    if (this.misnumbered !== undefined) return this.misnumberedFailure(this.misnumbered);
+    const largest = ordered[ordered.length - 1] as VerifiedCheckpoint;
+    if (largest.treeSize > this.count) {
+      return {
+        ok: false,
+        firstBadIndex: this.count,
+        reason: 'truncated',
+        detail: `the export ends at ${this.count} entries, but a checkpoint vouches for ${largest.treeSize}`,
+      };
+    }
     return {
-      ok: false,
-      firstBadIndex: entries.length,
-      reason: 'truncated',
-      detail: `the export ends at ${entries.length} entries, but a checkpoint vouches for ${largest.treeSize}`,
+      ok: true,
+      size: this.count,
+      verifiedSize: largest.treeSize,
+      redacted: this.redactedPrefix,
+      checkpoints: ordered,
     };
   }
-  return { ok: true, size: entries.length, verifiedSize: largest.treeSize, redacted, checkpoints: ordered };
-};
+
+  /** Redaction anywhere but the oldest entries, or without hashes to stand in, is refused. */
+  private redactionFailure(declared: Uint8Array | undefined): Failure | undefined {
+    if (this.firstLateRedaction !== undefined)
+      return {
+        ok: false,
+        firstBadIndex: this.firstLateRedaction,
+        reason: 'redaction_invalid',
+        detail: `entry ${this.firstLateRedaction} is redacted although entry ${this.redactedPrefix} before it is not: retention removes the oldest records first`,
+      };
+    if (this.redactedPrefix > 0 && declared === undefined)
+      return {
+        ok: false,
+        firstBadIndex: 0,
+        reason: 'redaction_invalid',
+        detail: 'the export has redacted entries but no leaf hashes to stand in for them',
+      };
+    return undefined;
+  }
+
+  private misnumberedFailure({ position, found }: { position: number; found: number }): Failure {
+    return this.misplacedAt !== undefined
+      ? {
+          ok: false,
+          firstBadIndex: position,
+          reason: 'reordered',
+          detail: `entry ${position} is at position ${this.misplacedAt}; position ${position} holds entry ${found}`,
+        }
+      : {
+          ok: false,
+          firstBadIndex: position,
+          reason: 'deleted',
+          detail: `entry ${position} is missing; position ${position} holds entry ${found}`,
+        };
+  }
+}
 
 type Failure = Extract<ExportVerification, { ok: false }>;
 
 /** Declared hashes that do not cover the entries one for one (an entry deleted or added) are no help: ignored. */
 const declaredHashes = (hashes: Uint8Array | undefined, count: number): Uint8Array | undefined =>
   hashes?.length === count * HASH_SIZE ? hashes : undefined;
-
-/** How many entries at the start are redacted; redaction anywhere else, or without hashes, is refused. */
-const redactedPrefix = (
-  entries: readonly AuditExportEntry[],
-  declared: Uint8Array | undefined,
-): number | Failure => {
-  let prefix = 0;
-  while (prefix < entries.length && entries[prefix]!.redacted === true) prefix++;
-  const late = entries.findIndex((entry, position) => position > prefix && entry.redacted === true);
-  if (late >= 0)
-    return {
-      ok: false,
-      firstBadIndex: late,
-      reason: 'redaction_invalid',
-      detail: `entry ${late} is redacted although entry ${prefix} before it is not: retention removes the oldest records first`,
-    };
-  if (prefix > 0 && declared === undefined)
-    return {
-      ok: false,
-      firstBadIndex: 0,
-      reason: 'redaction_invalid',
-      detail: 'the export has redacted entries but no leaf hashes to stand in for them',
-    };
-  return prefix;
-};
 
 /**
  * When the declared leaf hashes rebuild the root the edit breaks, they are the log's true leaves (a
@@ -185,14 +253,12 @@ const pinpointEdit = (
   declared: Uint8Array,
   computed: Uint8Array,
 ): Failure => {
-  const leaves: Uint8Array[] = [];
-  for (let i = 0; i < broken.treeSize; i++)
-    leaves.push(declared.subarray(i * HASH_SIZE, (i + 1) * HASH_SIZE));
+  const leaf = (hashes: Uint8Array, i: number) => hashes.subarray(i * HASH_SIZE, (i + 1) * HASH_SIZE);
   const tree = new MerkleTree();
-  for (const leaf of leaves) tree.append(leaf);
+  for (let i = 0; i < broken.treeSize; i++) tree.append(leaf(declared, i));
   if (!sameHash(tree.root(), broken.rootHash)) return failure;
   for (let i = failure.firstBadIndex ?? 0; i < broken.treeSize; i++) {
-    if (!sameHash(leaves[i]!, computed.subarray(i * HASH_SIZE, (i + 1) * HASH_SIZE)))
+    if (!sameHash(leaf(declared, i), leaf(computed, i)))
       return {
         ...failure,
         firstBadIndex: i,
@@ -308,24 +374,6 @@ const mismatch = (
     reason: 'edited',
     detail: `${where}: the first ${wrong.treeSize} entries do not hash to ${describeCheckpoint(wrong)}`,
   };
-};
-
-const misnumbered = (entries: readonly AuditExportEntry[], position: number): Failure => {
-  const found = (entries[position] as AuditExportEntry).index;
-  const later = entries.findIndex((entry, at) => at > position && entry.index === position);
-  return later >= 0
-    ? {
-        ok: false,
-        firstBadIndex: position,
-        reason: 'reordered',
-        detail: `entry ${position} is at position ${later}; position ${position} holds entry ${found}`,
-      }
-    : {
-        ok: false,
-        firstBadIndex: position,
-        reason: 'deleted',
-        detail: `entry ${position} is missing; position ${position} holds entry ${found}`,
-      };
 };
 
 const describeCheckpoint = (checkpoint: VerifiedCheckpoint): string =>
