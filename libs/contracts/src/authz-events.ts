@@ -33,6 +33,14 @@ export const roleSubjectSchema = z
 
 const roleKey = z.string().regex(/^[a-z][a-z0-9_-]{0,62}$/);
 
+/**
+ * Who asserted an assignment when it is not the organization's own policy: `sso:<connectionId>`,
+ * a role the connection's IdP asserted at sign-in. Absent: made through the API or a group mapping.
+ */
+export const assignmentSourceSchema = z.string().regex(/^sso:con_[0-9a-z]{26}$/);
+export type AssignmentSource = z.infer<typeof assignmentSourceSchema>;
+export const ssoAssignmentSource = (connectionId: string): AssignmentSource => `sso:${connectionId}`;
+
 export const RoleCreatedV1 = defineIntegrationEvent(
   'authz.role.created',
   1,
@@ -79,6 +87,7 @@ export const RoleAssignedV1 = defineIntegrationEvent(
     resource: objectRefSchema.nullable(),
     /** Where the assignment came from: the API, or a group mapping (then its id). */
     mappingId: mappingIdSchema.nullable(),
+    source: assignmentSourceSchema.optional(),
   }),
 );
 export const RoleUnassignedV1 = defineIntegrationEvent(
@@ -90,7 +99,10 @@ export const RoleUnassignedV1 = defineIntegrationEvent(
     subject: roleSubjectSchema,
     resource: objectRefSchema.nullable(),
     mappingId: mappingIdSchema.nullable(),
-    reason: z.enum(['unassigned', 'role_deleted', 'mapping_deleted', 'subject_removed']),
+    /** The source whose assignment ends; the others of the same role stay. */
+    source: assignmentSourceSchema.optional(),
+    /** `idp_unasserted`: the IdP no longer asserts the role at sign-in (an IdP-side mover). */
+    reason: z.enum(['unassigned', 'role_deleted', 'mapping_deleted', 'subject_removed', 'idp_unasserted']),
   }),
 );
 

@@ -47,3 +47,4 @@ export { compileModelDsl, parseModelDsl } from './model/model-dsl';
 export * from './mandate/mandate.decide';
 export * from './policy/permissions';
 export * from './policy/policy.decide';
+export * from './policy/sso-roles';

@@ -26,9 +26,11 @@ import { PolicyService } from './policy/policy.service';
 import { AuthzReactions } from './reactions/authz-reactions';
 import { RelationshipsController } from './relationships/relationships.controller';
 import { RelationshipsService } from './relationships/relationships.service';
+import { SqlSsoLoginLedger, SsoRolesHandler } from './sso/sso-roles.handler';
 
 export const AUTHZ_EVENT_STORE = Symbol('AUTHZ_EVENT_STORE');
 const DIRECTORY_EVENTS = Symbol('AUTHZ_DIRECTORY_EVENTS');
+const SSO_ROLES = Symbol('AUTHZ_SSO_ROLES');
 
 /** Consumes the directory's events (through Kafka, or the store in standalone mode). */
 @EventConsumer({
@@ -39,6 +41,17 @@ const DIRECTORY_EVENTS = Symbol('AUTHZ_DIRECTORY_EVENTS');
 @Injectable()
 class DirectoryEventsConsumer implements EventConsumerHandler {
   constructor(@Inject(DIRECTORY_EVENTS) private readonly handler: DirectoryEventsHandler) {}
+
+  handle(event: RecordedEvent): Promise<void> {
+    return this.handler.handle(event);
+  }
+}
+
+/** Consumes authn's successful SSO sign-ins: the roles the IdP asserted become assignments. */
+@EventConsumer({ groupId: 'authz.sso-roles', contexts: ['authn'], types: ['authn.login.succeeded'] })
+@Injectable()
+class SsoRolesConsumer implements EventConsumerHandler {
+  constructor(@Inject(SSO_ROLES) private readonly handler: SsoRolesHandler) {}
 
   handle(event: RecordedEvent): Promise<void> {
     return this.handler.handle(event);
@@ -64,9 +77,9 @@ class AuthzLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
 }
 
 /**
- * The authz context: RBAC (roles, hierarchy, assignments, directory-driven group mappings), the
- * relationship model and tuples, mandates from humans to agents, and the decisions over them — the
- * management API, `/api/v1/authz/*` and the AuthZEN evaluation API.
+ * The authz context: RBAC (roles, hierarchy, assignments, directory-driven group mappings, roles
+ * asserted by SSO connections' IdPs), the relationship model and tuples, mandates from humans to
+ * agents, and the decisions over them — the management API, `/api/v1/authz/*` and the AuthZEN evaluation API.
  */
 @Module({})
 export class AuthzModule {
@@ -149,7 +162,14 @@ export class AuthzModule {
               reactions,
             ),
         },
+        {
+          provide: SSO_ROLES,
+          inject: [DataSource, ContextWriter, PolicyService],
+          useFactory: (dataSource: DataSource, writer: ContextWriter, policy: PolicyService) =>
+            new SsoRolesHandler(new SqlSsoLoginLedger(dataSource), writer, policy, new Logger('SsoRoles')),
+        },
         DirectoryEventsConsumer,
+        SsoRolesConsumer,
         AuthzLifecycle,
       ],
       exports: [AUTHZ_EVENT_STORE],

@@ -113,4 +113,39 @@ export class CreateAuthzReadModels1767484800000 implements MigrationInterface {
   }
 }
 
-export const authzMigrations = [CreateAuthzReadModels1767484800000];
+/**
+ * An assignment may come from the organization's policy (source '') or from an SSO connection's
+ * IdP (`sso:<connectionId>`); the same role held both ways is two rows, so ending one keeps the other.
+ * `sso_role_logins` remembers the latest sign-in applied per user and connection.
+ */
+export class SsoSourcedAssignments1796083200000 implements MigrationInterface {
+  readonly name = 'SsoSourcedAssignments1796083200000';
+
+  async up(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query("alter table authz.assignments add column source text not null default ''");
+    await queryRunner.query('alter table authz.assignments drop constraint assignments_pkey');
+    await queryRunner.query(
+      'alter table authz.assignments add primary key (org_id, role_id, subject, resource, source)',
+    );
+    await queryRunner.query(`
+      create table authz.sso_role_logins (
+        org_id        text not null,
+        user_id       text not null,
+        connection_id text not null,
+        applied_at    timestamptz not null,
+        primary key (org_id, user_id, connection_id)
+      )`);
+  }
+
+  async down(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query('drop table authz.sso_role_logins');
+    await queryRunner.query("delete from authz.assignments where source <> ''");
+    await queryRunner.query('alter table authz.assignments drop constraint assignments_pkey');
+    await queryRunner.query(
+      'alter table authz.assignments add primary key (org_id, role_id, subject, resource)',
+    );
+    await queryRunner.query('alter table authz.assignments drop column source');
+  }
+}
+
+export const authzMigrations = [CreateAuthzReadModels1767484800000, SsoSourcedAssignments1796083200000];

@@ -161,11 +161,11 @@ const apply = async (manager: EntityManager, event: RecordedEvent, changes: Tupl
     );
     changes.policyChanged.add(orgId);
   } else if (RoleAssignedV1.is(event)) {
-    const { orgId, roleId, subject, resource, mappingId } = event.data;
+    const { orgId, roleId, subject, resource, mappingId, source } = event.data;
     await manager.query(
-      `insert into authz.assignments (org_id, role_id, subject, resource, mapping_id, assigned_at)
-       values ($1, $2, $3, $4, $5, $6) on conflict do nothing`,
-      [orgId, roleId, subject, resource ?? '', mappingId, at],
+      `insert into authz.assignments (org_id, role_id, subject, resource, mapping_id, assigned_at, source)
+       values ($1, $2, $3, $4, $5, $6, $7) on conflict do nothing`,
+      [orgId, roleId, subject, resource ?? '', mappingId, at, source ?? ''],
     );
     await changes.write(
       manager,
@@ -174,14 +174,22 @@ const apply = async (manager: EntityManager, event: RecordedEvent, changes: Tupl
       'assignment',
     );
   } else if (RoleUnassignedV1.is(event)) {
-    const { orgId, roleId, subject, resource } = event.data;
+    const { orgId, roleId, subject, resource, source } = event.data;
     await manager.query(
-      'delete from authz.assignments where org_id = $1 and role_id = $2 and subject = $3 and resource = $4',
+      `delete from authz.assignments
+        where org_id = $1 and role_id = $2 and subject = $3 and resource = $4 and source = $5`,
+      [orgId, roleId, subject, resource ?? '', source ?? ''],
+    );
+    // An admin and an IdP may both grant the role: the tuple stays while one assignment does.
+    const [other] = await manager.query<unknown[]>(
+      'select 1 from authz.assignments where org_id = $1 and role_id = $2 and subject = $3 and resource = $4',
       [orgId, roleId, subject, resource ?? ''],
     );
-    await changes.delete(manager, orgId, [
-      { object: roleObject(roleId, resource), relation: ASSIGNEE, subject },
-    ]);
+    if (!other) {
+      await changes.delete(manager, orgId, [
+        { object: roleObject(roleId, resource), relation: ASSIGNEE, subject },
+      ]);
+    }
   } else if (TuplesWrittenV1.is(event)) {
     await changes.write(manager, event.data.orgId, event.data.tuples, 'api');
   } else if (TuplesDeletedV1.is(event)) {

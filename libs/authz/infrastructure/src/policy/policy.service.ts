@@ -58,6 +58,8 @@ export interface AssignmentView {
   readonly subject: string;
   readonly resource: string | null;
   readonly mappingId: string | null;
+  /** `sso:<connectionId>` when a connection's IdP asserted it; null when the organization made it. */
+  readonly source: string | null;
   readonly assignedAt: string;
 }
 
@@ -177,12 +179,12 @@ export class PolicyService {
       data: { orgId, roleId, subject, resource, mappingId: null },
     };
     const position = await this.writer.append(assignmentsStream(orgId), orgId, [event]);
-    const [assignment] = await this.assignments(orgId, { roleId, subject, resource });
+    const [assignment] = await this.assignments(orgId, { roleId, subject, resource, source: null });
     return { assignment: assignment!, token: formatPosition(position) };
   }
 
   async unassign(orgId: string, roleId: string, subject: string, resource: string | null): Promise<string> {
-    const [assignment] = await this.assignments(orgId, { roleId, subject, resource });
+    const [assignment] = await this.assignments(orgId, { roleId, subject, resource, source: null });
     if (!assignment) throw notFound('assignment');
     const event: RoleUnassigned = {
       type: 'authz.role.unassigned',
@@ -193,24 +195,26 @@ export class PolicyService {
 
   async assignments(
     orgId: string,
-    filter: { roleId?: string; subject?: string; resource?: string | null },
+    filter: { roleId?: string; subject?: string; resource?: string | null; source?: string | null },
   ): Promise<AssignmentView[]> {
     const rows: {
       role_id: string;
       subject: string;
       resource: string;
       mapping_id: string | null;
+      source: string;
       assigned_at: Date;
     }[] = await this.dataSource.query(
       `select * from authz.assignments where org_id = $1
            and ($2::text is null or role_id = $2) and ($3::text is null or subject = $3)
-           and ($4::text is null or resource = $4)
+           and ($4::text is null or resource = $4) and ($5::text is null or source = $5)
          order by assigned_at, role_id, subject limit 1000`,
       [
         orgId,
         filter.roleId ?? null,
         filter.subject ?? null,
         filter.resource === undefined ? null : (filter.resource ?? ''),
+        filter.source === undefined ? null : (filter.source ?? ''),
       ],
     );
     return rows.map((row) => ({
@@ -218,6 +222,7 @@ export class PolicyService {
       subject: row.subject,
       resource: row.resource === '' ? null : row.resource,
       mappingId: row.mapping_id,
+      source: row.source === '' ? null : row.source,
       assignedAt: row.assigned_at.toISOString(),
     }));
   }

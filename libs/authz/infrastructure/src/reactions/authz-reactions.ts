@@ -154,9 +154,17 @@ export class AuthzReactions implements DirectoryReactions {
     await this.writer.append(
       assignmentsStream(orgId),
       orgId,
-      assignments.map(({ roleId, resource, mappingId }) => ({
+      assignments.map(({ roleId, resource, mappingId, source }) => ({
         type: 'authz.role.unassigned',
-        data: { orgId, roleId, subject, resource, mappingId, reason: 'subject_removed' },
+        data: {
+          orgId,
+          roleId,
+          subject,
+          resource,
+          mappingId,
+          ...(source !== null && { source }),
+          reason: 'subject_removed',
+        },
       })),
       cause,
     );
