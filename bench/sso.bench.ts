@@ -72,6 +72,7 @@ const OIDC_REDIRECT = `${ISSUER}/sso/oidc/${CONNECTION_ID}/callback`;
 const OIDC_SECRET = randomBytes(24).toString('base64url');
 // The end-to-end logins: the application's redirect URI is where the browser stops, never called.
 const APP_REDIRECT = 'http://127.0.0.1:9/callback';
+const APP_API = 'https://invoices.bench.example';
 const SAML_DOMAIN = 'saml.bench.example';
 const OIDC_DOMAIN = 'oidc.bench.example';
 const SAML_IDP_ORIGIN = 'https://idp.saml.bench.test';
@@ -423,6 +424,8 @@ const endToEndLogins = async () => {
       redirectUris: [APP_REDIRECT],
       grantTypes: ['authorization_code'],
       tokenEndpointAuthMethod: 'client_secret_basic',
+      scopes: ['invoices:read'],
+      audiences: [APP_API],
     });
     const clientId = client['clientId'] as string;
     const clientAuthorization = `Basic ${Buffer.from(
@@ -510,7 +513,8 @@ const endToEndLogins = async () => {
           client_id: clientId,
           response_type: 'code',
           redirect_uri: APP_REDIRECT,
-          scope: 'openid email profile',
+          scope: 'openid email profile invoices:read',
+          resource: APP_API,
           state: randomBytes(8).toString('hex'),
           code_challenge: s256(verifier),
           code_challenge_method: 'S256',
