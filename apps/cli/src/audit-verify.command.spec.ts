@@ -1,3 +1,5 @@
+// The fixture is an export signed with the log's own primitives, which only the domain lib exposes.
+// eslint-disable-next-line @nx/enforce-module-boundaries
 import { canonicalJson, leafHash, MerkleTree, noteKeyId, signCheckpoint } from '@mandate/audit-domain';
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
