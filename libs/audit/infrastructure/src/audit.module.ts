@@ -5,13 +5,13 @@ import { EventConsumer, type EventConsumerHandler, IdempotentConsumer } from '@m
 import { type Clock, PLATFORM_CLOCK, PublicUrl, SecretBox } from '@mandate/platform';
 import { TenancyModule } from '@mandate/tenancy';
 import {
+  type BeforeApplicationShutdown,
   type DynamicModule,
   Inject,
   Injectable,
   Logger,
   Module,
   type OnApplicationBootstrap,
-  type OnApplicationShutdown,
 } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { AuditController, AuditKeysController } from './http/audit.controller';
@@ -60,7 +60,7 @@ export const RETENTION_INTERVAL_MS = 60 * 60_000;
 export const STREAM_POLL_MS = 250;
 
 @Injectable()
-class AuditSchedules implements OnApplicationBootstrap, OnApplicationShutdown {
+class AuditSchedules implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly timers: NodeJS.Timeout[] = [];
   private delivering: Promise<void> | null = null;
   private readonly logger = new Logger('AuditSchedules');
@@ -93,7 +93,8 @@ class AuditSchedules implements OnApplicationBootstrap, OnApplicationShutdown {
     });
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /** Before any shutdown hook closes the database: the leases are handed back through it. */
+  async beforeApplicationShutdown(): Promise<void> {
     for (const timer of this.timers) clearInterval(timer);
     await this.delivering;
     // Hand the stream leases back so another replica takes over now rather than after their TTL.
