@@ -390,9 +390,7 @@ try {
     const summary = await beforeDeadline(`the ${client} provisioning run`, scenario(target));
     const ranFor = Date.now() - begun;
     await crash;
-    console.log(
-      `smoke: ${client} provisioning run passed, ${summary.steps.length} steps (${ranFor} ms)`,
-    );
+    console.log(`smoke: ${client} provisioning run passed, ${summary.steps.length} steps (${ranFor} ms)`);
     passed++;
   }
 
