@@ -1,4 +1,5 @@
 export * from './browser';
+export * from './databases';
 export * from './oidc-idp';
 export * from './saml';
 export * from './services';

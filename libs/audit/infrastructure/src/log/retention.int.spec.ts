@@ -1,7 +1,7 @@
 import { type AuditRecord, rootHash, verifyInclusion } from '@mandate/audit-domain';
 import { EmbeddedPostgres, PostgresEventStore, uuidv7 } from '@mandate/eventstore';
 import { ADMIN_PRINCIPAL, PublicUrl, SecretBox } from '@mandate/platform';
-import { describeWithServices } from '@mandate/testing';
+import { describeWithServices, throwawayDatabase } from '@mandate/testing';
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
@@ -28,22 +28,8 @@ const embedded = async (): Promise<Database> => {
 
 /** A throwaway database on the PostgreSQL server, so the `audit` schema starts empty. */
 const throwaway = async (serverUrl: string): Promise<Database> => {
-  const name = `audit_retention_${randomBytes(4).toString('hex')}`;
-  const admin = new Client({ connectionString: serverUrl });
-  await admin.connect();
-  await admin.query(`create database ${name}`);
-  await admin.end();
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    close: async () => {
-      const again = new Client({ connectionString: serverUrl });
-      await again.connect();
-      await again.query(`drop database if exists ${name} with (force)`);
-      await again.end();
-    },
-  };
+  const database = await throwawayDatabase(serverUrl, 'audit_retention');
+  return { url: database.url, close: () => database.drop() };
 };
 
 const records = (orgId: string, count: number): AuditRecord[] =>

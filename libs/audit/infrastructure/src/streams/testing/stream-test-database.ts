@@ -1,8 +1,8 @@
 import { type AuditRecord } from '@mandate/audit-domain';
 import { SecretBox } from '@mandate/platform';
+import { throwawayDatabase } from '@mandate/testing';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { appendToLog } from '../../persistence/audit-log.store';
 import { AuditRetentionAndRoles1768003200000 } from '../../persistence/audit-retention.migration';
@@ -10,19 +10,13 @@ import { auditMigrations } from '../../persistence/audit.migrations';
 
 /** A database of its own for one spec file, with the audit migrations run; `drop` removes it. */
 export const createStreamTestDatabase = async (serverUrl: string) => {
-  const name = `audit_streams_${randomBytes(6).toString('hex')}`;
-  const admin = new Client({ connectionString: serverUrl });
-  await admin.connect();
-  await admin.query(`create database ${name}`);
-  await admin.end();
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
+  const database = await throwawayDatabase(serverUrl, 'audit_streams');
   const dataSources: DataSource[] = [];
   /** A pool of its own, as another replica would have. */
   const connect = async (): Promise<DataSource> => {
     const dataSource = new DataSource({
       type: 'postgres',
-      url: url.href,
+      url: database.url,
       migrations: [...auditMigrations, AuditRetentionAndRoles1768003200000],
       migrationsTableName: 'migrations',
       poolSize: 3,
@@ -39,10 +33,7 @@ export const createStreamTestDatabase = async (serverUrl: string) => {
     secrets: new SecretBox(randomBytes(32)),
     drop: async () => {
       for (const dataSource of dataSources) if (dataSource.isInitialized) await dataSource.destroy();
-      const cleanup = new Client({ connectionString: serverUrl });
-      await cleanup.connect();
-      await cleanup.query(`drop database if exists ${name} with (force)`);
-      await cleanup.end();
+      await database.drop();
     },
   };
 };

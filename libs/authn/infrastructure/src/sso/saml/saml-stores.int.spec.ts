@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { EmbeddedPostgres } from '@mandate/eventstore';
-import { describeWithServices, generateTestKeyPair } from '@mandate/testing';
+import { describeWithServices, generateTestKeyPair, throwawayDatabase } from '@mandate/testing';
 import { DataSource } from 'typeorm';
 import { SamlServiceProvider } from './saml-service-provider';
 import { PostgresAssertionReplayCache, PostgresSamlRequestStore } from './saml-stores';
@@ -149,20 +149,14 @@ describe('SAML stores on embedded PGlite', () => {
 describeWithServices(['postgres'], 'SAML stores on PostgreSQL', ({ postgres }) => {
   storeBehaviour(async () => {
     // A database of its own: the tables live in the fixed `authn` schema.
-    const database = `saml_stores_${randomBytes(6).toString('hex')}`;
-    const admin = new DataSource({ type: 'postgres', url: postgres, poolSize: 1 });
-    await admin.initialize();
-    await admin.query(`create database ${database}`);
-    const url = new URL(postgres);
-    url.pathname = `/${database}`;
-    const dataSource = migrated(url.toString());
+    const database = await throwawayDatabase(postgres, 'saml_stores');
+    const dataSource = migrated(database.url);
     await dataSource.initialize();
     return {
       dataSource,
       close: async () => {
         await dataSource.destroy();
-        await admin.query(`drop database ${database} with (force)`);
-        await admin.destroy();
+        await database.drop();
       },
     };
   });
